@@ -1,0 +1,1 @@
+"""Numba kernels: pure functions on contiguous arrays (dense) or CSR arrays (sparse)."""

@@ -1,0 +1,193 @@
+"""Numba kernels for dense, C-contiguous data.
+
+Every kernel works on *blocks* of consecutive rows whose boundaries depend only on the data's
+shape (see :func:`kmeanskit._kernels.blocks.n_blocks_for`), never on the number of threads.
+Per-block partial results are reduced in block order, so results are bit-identical whether the
+kernels run on 1 thread or 64.
+
+Rows are shifted by ``x_shift`` (the data mean) chunk by chunk as they are read, which gives the
+accuracy of centred data without ever copying the data.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from .blocks import CHUNK_ROWS
+
+
+@njit(cache=True, inline="always")
+def _block_rows(b, n_blocks, n):
+    """First and last-plus-one row of block ``b`` (blocks are whole chunks of CHUNK_ROWS)."""
+    n_chunks = (n + CHUNK_ROWS - 1) // CHUNK_ROWS
+    per_block = (n_chunks + n_blocks - 1) // n_blocks
+    start = min(b * per_block * CHUNK_ROWS, n)
+    stop = min((b + 1) * per_block * CHUNK_ROWS, n)
+    return start, stop
+
+
+@njit(parallel=True, cache=True)
+def lloyd_pass(X, weights, x_shift, centers, labels, block_sums, block_weights, update):
+    """Assign every row to its nearest centre and, if ``update``, accumulate weighted sums.
+
+    Distances come from ``||c||^2 - 2 (x - shift) . c`` computed by BLAS GEMM on chunks of
+    CHUNK_ROWS rows, fused with the argmin, so the n x k distance matrix never exists.
+
+    Parameters
+    ----------
+    X : (n, d) float32 or float64, the caller's data (read only).
+    weights : (n,) float64 sample weights.
+    x_shift : (d,) same dtype as X, subtracted from every row.
+    centers : (k, d) same dtype as X, in shifted coordinates.
+    labels : (n,) int32, previous labels in, new labels out.
+    block_sums : (n_blocks, k, d) float64 output (ignored when ``update`` is False).
+    block_weights : (n_blocks, k) float64 output (ignored when ``update`` is False).
+    update : bool
+
+    Returns
+    -------
+    n_changed : int, the number of rows whose label changed.
+    """
+    n, d = X.shape
+    k = centers.shape[0]
+    n_blocks = block_weights.shape[0]
+    centers_t = np.ascontiguousarray(centers.T)
+    c_sq = np.zeros(k, dtype=X.dtype)
+    for j in range(k):
+        for f in range(d):
+            c_sq[j] += centers[j, f] * centers[j, f]
+    changed = np.zeros(n_blocks, dtype=np.int64)
+    for b in prange(n_blocks):
+        start, stop = _block_rows(b, n_blocks, n)
+        xbuf = np.empty((CHUNK_ROWS, d), dtype=X.dtype)
+        dots = np.empty((CHUNK_ROWS, k), dtype=X.dtype)
+        if update:
+            block_sums[b, :, :] = 0.0
+            block_weights[b, :] = 0.0
+        for chunk_start in range(start, stop, CHUNK_ROWS):
+            m = min(CHUNK_ROWS, stop - chunk_start)
+            for i in range(m):
+                for f in range(d):
+                    xbuf[i, f] = X[chunk_start + i, f] - x_shift[f]
+            np.dot(xbuf[:m], centers_t, dots[:m])
+            for i in range(m):
+                best = 0
+                best_dist = c_sq[0] - 2 * dots[i, 0]
+                for j in range(1, k):
+                    dist = c_sq[j] - 2 * dots[i, j]
+                    if dist < best_dist:
+                        best_dist = dist
+                        best = j
+                row = chunk_start + i
+                if labels[row] != best:
+                    changed[b] += 1
+                    labels[row] = best
+                if update:
+                    w = weights[row]
+                    block_weights[b, best] += w
+                    for f in range(d):
+                        block_sums[b, best, f] += w * xbuf[i, f]
+    return changed.sum()
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def inertia(X, weights, x_shift, centers, labels, n_blocks):
+    """Exact weighted sum of squared distances of each row to its assigned centre (float64)."""
+    n, d = X.shape
+    partial = np.zeros(n_blocks, dtype=np.float64)
+    for b in prange(n_blocks):
+        start, stop = _block_rows(b, n_blocks, n)
+        acc = 0.0
+        for i in range(start, stop):
+            c = labels[i]
+            s = 0.0
+            for f in range(d):
+                diff = np.float64(X[i, f] - x_shift[f]) - np.float64(centers[c, f])
+                s += diff * diff
+            acc += weights[i] * s
+        partial[b] = acc
+    total = 0.0
+    for b in range(n_blocks):
+        total += partial[b]
+    return total
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def sq_dist_to_assigned(X, x_shift, centers, labels):
+    """Squared distance (float64) of each row to its assigned centre."""
+    n, d = X.shape
+    out = np.empty(n, dtype=np.float64)
+    for i in prange(n):
+        c = labels[i]
+        s = 0.0
+        for f in range(d):
+            diff = np.float64(X[i, f] - x_shift[f]) - np.float64(centers[c, f])
+            s += diff * diff
+        out[i] = s
+    return out
+
+
+@njit(parallel=True, cache=True)
+def sq_distances(X, x_shift, centers, n_blocks):
+    """(n, k) squared Euclidean distances, for ``transform``; clipped at zero."""
+    n, d = X.shape
+    k = centers.shape[0]
+    centers_t = np.ascontiguousarray(centers.T)
+    c_sq = np.zeros(k, dtype=X.dtype)
+    for j in range(k):
+        for f in range(d):
+            c_sq[j] += centers[j, f] * centers[j, f]
+    out = np.empty((n, k), dtype=X.dtype)
+    for b in prange(n_blocks):
+        start, stop = _block_rows(b, n_blocks, n)
+        xbuf = np.empty((CHUNK_ROWS, d), dtype=X.dtype)
+        for chunk_start in range(start, stop, CHUNK_ROWS):
+            m = min(CHUNK_ROWS, stop - chunk_start)
+            for i in range(m):
+                for f in range(d):
+                    xbuf[i, f] = X[chunk_start + i, f] - x_shift[f]
+            dots = out[chunk_start : chunk_start + m]
+            np.dot(xbuf[:m], centers_t, dots)
+            for i in range(m):
+                x_sq = 0.0
+                for f in range(d):
+                    x_sq += xbuf[i, f] * xbuf[i, f]
+                for j in range(k):
+                    dist = x_sq + c_sq[j] - 2 * dots[i, j]
+                    dots[i, j] = max(dist, 0.0)
+    return out
+
+
+@njit(parallel=True, cache=True)
+def weighted_moments(X, weights, n_blocks):
+    """Weighted mean and variance of every column, in float64, in two passes.
+
+    Returns
+    -------
+    mean : (d,) float64
+    var : (d,) float64
+    """
+    n, d = X.shape
+    total_weight = 0.0
+    for i in range(n):
+        total_weight += weights[i]
+    partial = np.zeros((n_blocks, d), dtype=np.float64)
+    for b in prange(n_blocks):
+        start, stop = _block_rows(b, n_blocks, n)
+        for i in range(start, stop):
+            for f in range(d):
+                partial[b, f] += weights[i] * X[i, f]
+    mean = np.zeros(d, dtype=np.float64)
+    for b in range(n_blocks):
+        mean += partial[b]
+    mean /= total_weight
+    partial[:, :] = 0.0
+    for b in prange(n_blocks):
+        start, stop = _block_rows(b, n_blocks, n)
+        for i in range(start, stop):
+            for f in range(d):
+                diff = X[i, f] - mean[f]
+                partial[b, f] += weights[i] * diff * diff
+    var = np.zeros(d, dtype=np.float64)
+    for b in range(n_blocks):
+        var += partial[b]
+    return mean, var / total_weight

@@ -1,0 +1,124 @@
+"""Numba kernels for greedy k-means++ seeding on dense data.
+
+Distances are computed exactly as sums of squared differences in float64: seeding is
+sensitive to small distances, which the GEMM expansion would blur.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from .dense import _block_rows
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def projection(X, direction):
+    """``X @ direction`` in float64 without converting X."""
+    n, d = X.shape
+    out = np.empty(n, dtype=np.float64)
+    for i in prange(n):
+        s = 0.0
+        for f in range(d):
+            s += np.float64(X[i, f]) * direction[f]
+        out[i] = s
+    return out
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def update_closest(X, point, closest):
+    """``closest = min(closest, ||x - point||^2)`` row by row, in place."""
+    n, d = X.shape
+    for i in prange(n):
+        s = 0.0
+        for f in range(d):
+            diff = np.float64(X[i, f]) - np.float64(point[f])
+            s += diff * diff
+        if s < closest[i]:
+            closest[i] = s
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def candidate_potentials(X, weights, closest, candidates, n_blocks):
+    """For each candidate c: ``sum_i w_i min(closest_i, ||x_i - c||^2)`` (float64).
+
+    Partial sums per block are reduced in block order: the result does not depend on the
+    number of threads.
+    """
+    n, d = X.shape
+    t = candidates.shape[0]
+    partial = np.zeros((n_blocks, t), dtype=np.float64)
+    for b in prange(n_blocks):
+        start, stop = _block_rows(b, n_blocks, n)
+        acc = np.zeros(t, dtype=np.float64)
+        for i in range(start, stop):
+            ci = closest[i]
+            wi = weights[i]
+            for c in range(t):
+                s = 0.0
+                for f in range(d):
+                    diff = np.float64(X[i, f]) - np.float64(candidates[c, f])
+                    s += diff * diff
+                acc[c] += wi * min(ci, s)
+        partial[b, :] = acc
+    pots = np.zeros(t, dtype=np.float64)
+    for b in range(n_blocks):
+        for c in range(t):
+            pots[c] += partial[b, c]
+    return pots
+
+
+@njit(cache=True)
+def sample_in_order(order, weights, closest, targets):
+    """Inverse-CDF sampling of rows in a canonical order.
+
+    Walks the rows in ``order`` accumulating ``weights * closest`` and returns, for each
+    value in ``targets`` (each in ``(0, total]``), the first row whose running sum reaches it.
+    Rows with zero weight or zero distance are never returned. Because the order is canonical
+    (it depends on the rows' values, not their positions), the chosen *point* is the same
+    however the caller ordered the rows, and a row of weight 3 is chosen exactly when one of
+    three identical rows of weight 1 would be.
+
+    Returns
+    -------
+    chosen : (len(targets),) int64 row indices, in the order of ``targets``.
+    total : float64, the sum of ``weights * closest``.
+    """
+    n = order.shape[0]
+    t = targets.shape[0]
+    ranks = np.argsort(targets)
+    chosen = np.full(t, -1, dtype=np.int64)
+    running = 0.0
+    last_positive = -1
+    r = 0
+    for pos in range(n):
+        row = order[pos]
+        mass = weights[row] * closest[row]
+        if mass <= 0.0:
+            continue
+        running += mass
+        last_positive = row
+        while r < t and targets[ranks[r]] <= running:
+            chosen[ranks[r]] = row
+            r += 1
+        if r == t:
+            break
+    while r < t:  # targets above the rounded total land on the last row with mass
+        chosen[ranks[r]] = last_positive
+        r += 1
+    return chosen, running
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def total_mass(weights, closest, n_blocks):
+    """``sum(weights * closest)`` reduced in block order."""
+    n = weights.shape[0]
+    partial = np.zeros(n_blocks, dtype=np.float64)
+    for b in prange(n_blocks):
+        start, stop = _block_rows(b, n_blocks, n)
+        acc = 0.0
+        for i in range(start, stop):
+            acc += weights[i] * closest[i]
+        partial[b] = acc
+    total = 0.0
+    for b in range(n_blocks):
+        total += partial[b]
+    return total

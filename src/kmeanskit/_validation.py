@@ -1,0 +1,167 @@
+"""Input checks shared by the estimators and the functional API.
+
+Each check raises ``ValueError`` / ``TypeError`` with a message that names the argument, what
+is wrong and what to do. None of them modifies the caller's data.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import check_array
+from sklearn.utils.validation import validate_data
+
+_FLOAT_DTYPES = (np.float64, np.float32)
+_FINITE_CHECK_ROWS = 65536
+
+
+def _column_label(j: int, feature_names) -> str:
+    if feature_names is not None and j < len(feature_names):
+        return f"column {j} ({feature_names[j]!r})"
+    return f"column {j}"
+
+
+def _check_dataframe_columns(X, name: str) -> None:
+    """Name the non-numeric columns of a pandas DataFrame instead of failing on a cast."""
+    if type(X).__module__.split(".")[0] != "pandas" or not hasattr(X, "columns"):
+        return
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    bad = [str(c) for c, dt in X.dtypes.items() if not (is_numeric_dtype(dt) or is_bool_dtype(dt))]
+    if bad:
+        raise TypeError(
+            f"{name} has non-numeric column(s) {bad}. k-means needs numbers: select the numeric "
+            f"columns, or one-hot encode categorical ones (e.g. pandas.get_dummies)."
+        )
+
+
+def _check_finite(X, name: str, feature_names) -> None:
+    """Raise naming the first column that holds NaN or infinity."""
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0 or np.isfinite(np.sum(values, dtype=np.float64)):
+        return  # fast path: a finite sum means finite values (no overflow possible in float64)
+    if sp.issparse(X):
+        bad = ~np.isfinite(X.data)
+        first = int(np.flatnonzero(bad)[0])
+        col = int(X.indices[first])
+        kind = "NaN" if np.isnan(X.data[first]) else "infinity"
+    else:
+        for start in range(0, X.shape[0], _FINITE_CHECK_ROWS):
+            chunk = X[start : start + _FINITE_CHECK_ROWS]
+            bad_cols = np.flatnonzero(~np.isfinite(chunk).all(axis=0))
+            if bad_cols.size:
+                col = int(bad_cols[0])
+                kind = "NaN" if np.isnan(chunk[:, col]).any() else "infinity"
+                break
+        else:  # the float64 sum overflowed although every value is finite
+            return
+    raise ValueError(
+        f"Input {name} contains {kind} in {_column_label(col, feature_names)}. "
+        f"Remove or impute the missing/infinite values before clustering."
+    )
+
+
+def check_input(X, name: str = "X", *, estimator=None, reset: bool = True):
+    """Validate data: 2-D, numeric, finite, float32/float64, C-contiguous or CSR.
+
+    With ``estimator``, scikit-learn's ``validate_data`` also records (``reset=True``) or
+    checks (``reset=False``) ``n_features_in_`` and ``feature_names_in_``.
+    """
+    _check_dataframe_columns(X, name)
+    kwargs = dict(
+        accept_sparse="csr",
+        dtype=_FLOAT_DTYPES,
+        order="C",
+        ensure_all_finite=False,
+        accept_large_sparse=True,
+    )
+    try:
+        if estimator is not None:
+            X = validate_data(estimator, X, reset=reset, **kwargs)
+        else:
+            X = check_array(X, input_name=name, **kwargs)
+    except (TypeError, ValueError) as exc:
+        if "could not convert" in str(exc) or "argument must be" in str(exc):
+            raise TypeError(
+                f"{name} holds values that are not numbers ({exc}). Convert or drop the "
+                f"non-numeric columns first."
+            ) from exc
+        raise
+    feature_names = getattr(estimator, "feature_names_in_", None)
+    _check_finite(X, name, feature_names)
+    if sp.issparse(X) and not X.has_canonical_format:
+        X = X.copy()  # sum_duplicates works in place: never on the caller's matrix
+        X.sum_duplicates()
+    return X
+
+
+def check_n_clusters(n_clusters, X) -> None:
+    """``n_clusters`` must be a positive int no larger than the number of samples."""
+    if isinstance(n_clusters, bool) or not isinstance(n_clusters, (numbers.Integral, np.integer)):
+        raise TypeError(f"n_clusters must be an int, got {n_clusters!r}.")
+    if n_clusters < 1:
+        raise ValueError(f"n_clusters must be >= 1, got {n_clusters}.")
+    if X.shape[0] < n_clusters:
+        raise ValueError(
+            f"n_samples={X.shape[0]} should be >= n_clusters={n_clusters}. "
+            f"Ask for fewer clusters or give more samples."
+        )
+
+
+def check_sample_weight(sample_weight, X) -> np.ndarray:
+    """Return float64 weights of shape (n_samples,): finite, non-negative, not all zero."""
+    n = X.shape[0]
+    if sample_weight is None:
+        return np.ones(n, dtype=np.float64)
+    if isinstance(sample_weight, numbers.Number):
+        return np.full(n, float(sample_weight), dtype=np.float64)
+    try:
+        weights = np.array(sample_weight, dtype=np.float64)  # a copy: never the caller's array
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"sample_weight must hold numbers ({exc}).") from exc
+    if weights.shape != (n,):
+        raise ValueError(
+            f"sample_weight.shape == {weights.shape}, expected {(n,)}: one weight per sample."
+        )
+    if not np.isfinite(weights).all():
+        raise ValueError("sample_weight contains NaN or infinity.")
+    if (weights < 0).any():
+        raise ValueError(
+            f"sample_weight must be non-negative; found {int((weights < 0).sum())} negative "
+            f"value(s), e.g. at index {int(np.flatnonzero(weights < 0)[0])}."
+        )
+    if not weights.any():
+        raise ValueError("sample_weight is zero for every sample: nothing to cluster.")
+    return weights
+
+
+def check_centers(centers, X, n_clusters: int, name: str = "init") -> np.ndarray:
+    """Validate user-given centres: shape (n_clusters, n_features), finite, X's dtype."""
+    centers = check_array(centers, dtype=X.dtype, copy=True, order="C", input_name=name)
+    if centers.shape[0] != n_clusters:
+        raise ValueError(
+            f"The shape of the initial centers {centers.shape} does not match the number of "
+            f"clusters {n_clusters}."
+        )
+    if centers.shape[1] != X.shape[1]:
+        raise ValueError(
+            f"The shape of the initial centers {centers.shape} does not match the number of "
+            f"features of the data {X.shape[1]}."
+        )
+    return centers
+
+
+def warn_if_few_distinct(labels: np.ndarray, n_clusters: int) -> None:
+    from sklearn.exceptions import ConvergenceWarning
+
+    distinct = np.unique(labels).size
+    if distinct < n_clusters:
+        warnings.warn(
+            f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
+            f"({n_clusters}). Possibly due to duplicate points in X.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )

@@ -1,0 +1,378 @@
+"""The ``KMeans`` estimator: validates, seeds, dispatches to a solver and stores the result."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from ._kernels.blocks import n_blocks_for
+from ._random import as_generator, as_random_state
+from ._validation import (
+    check_centers,
+    check_input,
+    check_n_clusters,
+    check_sample_weight,
+    warn_if_few_distinct,
+)
+from .seeding import canonical_order, greedy_kmeans_plusplus, random_init
+from .solvers import SOLVERS, KMeansResult
+from .solvers._data import as_solver_data
+
+_INIT_NAMES = ("k-means++", "random")
+
+
+def _same_clustering(labels_a: np.ndarray, labels_b: np.ndarray) -> bool:
+    """True when two labelings are the same partition up to a renaming of the clusters."""
+    pairs = np.unique(labels_a.astype(np.int64) * (int(labels_b.max()) + 1) + labels_b)
+    return pairs.size == np.unique(labels_a).size == np.unique(labels_b).size
+
+
+class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+    """K-means clustering, a drop-in replacement for ``sklearn.cluster.KMeans``.
+
+    Same parameters, attributes and methods as scikit-learn's estimator; the seeding and the
+    solver are kmeanskit's own parallel numba kernels. float32 data stays float32, the n x k
+    distance matrix is never built, and results do not depend on the number of threads.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        The number of clusters to form.
+    init : {"k-means++", "random"}, callable or array-like of shape (n_clusters, n_features), \
+default="k-means++"
+        How to choose the initial centres: greedy k-means++, ``n_clusters`` rows drawn at
+        random (probability proportional to ``sample_weight``), a callable
+        ``init(X, n_clusters, random_state)`` returning centres, or the centres themselves.
+    n_init : "auto" or int, default="auto"
+        Number of runs from different initial centres; the run with the lowest inertia is
+        kept. ``"auto"`` means 1 for ``init="k-means++"`` or an array, and 10 otherwise.
+    max_iter : int, default=300
+        Maximum number of iterations of one run.
+    tol : float, default=1e-4
+        Relative tolerance: a run stops when the squared centre shift summed over clusters is
+        at most ``tol`` times the mean (weighted) variance of the features.
+    verbose : int, default=0
+        Print the progress of every run.
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None, \
+default=None
+        Seed of the initialisation. An int gives reproducible results, whatever the
+        number of threads.
+    copy_x : bool, default=True
+        Accepted for compatibility. kmeanskit never modifies ``X`` and never copies it to
+        centre it (centring happens chunk by chunk inside the kernels), so this has no effect.
+    algorithm : {"lloyd"}, default="lloyd"
+        The solver. Lloyd's algorithm.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        Coordinates of the cluster centres, in the dtype of the training data.
+    labels_ : ndarray of shape (n_samples,)
+        Label of every training point.
+    inertia_ : float
+        Weighted sum of squared distances of the samples to their closest centre.
+    n_iter_ : int
+        Number of iterations of the kept run.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when ``X`` had string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeanskit import KMeans
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+    >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+    >>> sorted(km.cluster_centers_.tolist())
+    [[1.0, 2.0], [10.0, 2.0]]
+    >>> km.predict([[0, 0], [12, 3]]).tolist() == [km.labels_[0], km.labels_[3]]
+    True
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        init: str | Callable | Any = "k-means++",
+        n_init: str | int = "auto",
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        verbose: int = 0,
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
+        copy_x: bool = True,
+        algorithm: str = "lloyd",
+    ):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
+
+    # ----------------------------------------------------------------- parameters
+    def _check_params(self) -> int:
+        """Validate the hyper-parameters once; return the number of runs."""
+        if isinstance(self.init, str):
+            if self.init not in _INIT_NAMES:
+                raise ValueError(
+                    f"init must be 'k-means++', 'random', a callable or an array of shape "
+                    f"(n_clusters, n_features); got {self.init!r}."
+                )
+        elif not (
+            callable(self.init)
+            or hasattr(self.init, "__array__")
+            or isinstance(self.init, (list, tuple))
+        ):
+            raise TypeError(f"init must be a string, a callable or an array; got {self.init!r}.")
+        for name in ("max_iter",):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) or self.tol < 0:
+            raise ValueError(f"tol must be a non-negative number, got {self.tol!r}.")
+        if self.algorithm not in SOLVERS:
+            raise ValueError(f"algorithm must be one of {sorted(SOLVERS)}; got {self.algorithm!r}.")
+        explicit_centres = not isinstance(self.init, str) and not callable(self.init)
+        if self.n_init == "auto":
+            return (
+                1
+                if ((isinstance(self.init, str) and self.init == "k-means++") or explicit_centres)
+                else 10
+            )
+        if isinstance(self.n_init, bool) or not isinstance(self.n_init, numbers.Integral):
+            raise ValueError(f"n_init must be 'auto' or a positive integer, got {self.n_init!r}.")
+        if self.n_init < 1:
+            raise ValueError(f"n_init must be 'auto' or a positive integer, got {self.n_init}.")
+        if explicit_centres and self.n_init != 1:
+            warnings.warn(
+                "Explicit initial center position passed: performing only one init in "
+                f"{type(self).__name__} instead of n_init={self.n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return 1
+        return int(self.n_init)
+
+    def _initial_centers(self, X, weights, rng, order) -> np.ndarray:
+        if isinstance(self.init, str) and self.init == "k-means++":
+            centers, _ = greedy_kmeans_plusplus(X, self.n_clusters, weights, rng, order=order)
+        elif isinstance(self.init, str):
+            centers, _ = random_init(X, self.n_clusters, weights, rng, order=order)
+        elif callable(self.init):
+            centers = self.init(X, self.n_clusters, random_state=as_random_state(rng))
+            centers = check_centers(centers, X, self.n_clusters, name="init(X) result")
+        else:
+            centers = check_centers(self.init, X, self.n_clusters)
+        if not np.isfinite(centers).all():
+            raise ValueError("The initial centers contain NaN or infinity.")
+        return np.ascontiguousarray(centers, dtype=X.dtype)
+
+    # ----------------------------------------------------------------- fitting
+    def fit(self, X, y=None, sample_weight=None) -> KMeans:
+        """Compute k-means clustering.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. float32 stays float32; other numeric types become float64; sparse
+            input is used as CSR without densifying.
+        y : Ignored
+            Not used, present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of every sample; ``None`` means equal weights.
+
+        Returns
+        -------
+        self : KMeans
+            The fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from kmeanskit import KMeans
+        >>> X = np.random.default_rng(0).normal(size=(100, 2))
+        >>> KMeans(n_clusters=3, random_state=0).fit(X).cluster_centers_.shape
+        (3, 2)
+        """
+        X = check_input(X, "X", estimator=self, reset=True)
+        n_runs = self._check_params()
+        check_n_clusters(self.n_clusters, X)
+        weights = check_sample_weight(sample_weight, X)
+        if not isinstance(self.init, str) and not callable(self.init):
+            check_centers(self.init, X, self.n_clusters)  # fail before any work
+        rng = as_generator(self.random_state)
+        solve = SOLVERS[self.algorithm]
+
+        data = as_solver_data(X, weights)
+        tol = self.tol * data.mean_variance
+        order = canonical_order(X) if isinstance(self.init, str) else None
+
+        best: KMeansResult | None = None
+        with threadpool_limits(limits=1, user_api="blas"):
+            for _ in range(n_runs):
+                centers_init = self._initial_centers(X, weights, rng, order)
+                if self.verbose:
+                    print("Initialization complete")
+                result = solve(
+                    data,
+                    weights,
+                    centers_init,
+                    max_iter=self.max_iter,
+                    tol=tol,
+                    verbose=bool(self.verbose),
+                )
+                if best is None or (
+                    result.inertia < best.inertia
+                    and not _same_clustering(result.labels, best.labels)
+                ):
+                    best = result
+
+        warn_if_few_distinct(best.labels, self.n_clusters)
+        self.cluster_centers_ = best.centers
+        self._n_features_out = self.cluster_centers_.shape[0]
+        self.labels_ = best.labels
+        self.inertia_ = float(best.inertia)
+        self.n_iter_ = best.n_iter
+        return self
+
+    def fit_predict(self, X, y=None, sample_weight=None) -> np.ndarray:
+        """Compute the clustering and return the label of every sample.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from kmeanskit import KMeans
+        >>> X = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]])
+        >>> labels = KMeans(n_clusters=2, random_state=0).fit_predict(X)
+        >>> bool(labels[0] == labels[1] != labels[2] == labels[3])
+        True
+        """
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def fit_transform(self, X, y=None, sample_weight=None) -> np.ndarray:
+        """Compute the clustering and return the distances of every sample to every centre.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from kmeanskit import KMeans
+        >>> X = np.array([[0.0, 0.0], [0.0, 2.0], [9.0, 9.0]])
+        >>> KMeans(n_clusters=3, random_state=0).fit_transform(X).shape
+        (3, 3)
+        """
+        return self.fit(X, sample_weight=sample_weight)._transform(self._check_test_data(X))
+
+    # ----------------------------------------------------------------- using the model
+    def _check_test_data(self, X):
+        check_is_fitted(self)
+        return check_input(X, "X", estimator=self, reset=False)
+
+    def _labels_and_inertia(self, X, weights) -> tuple[np.ndarray, float]:
+        centers = np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype)
+        data = as_solver_data(X, weights)
+        n, d = X.shape
+        n_blocks = n_blocks_for(n, centers.shape[0], d)
+        labels = np.full(n, -1, dtype=np.int32)
+        empty_sums = np.zeros((n_blocks, 0, 0))
+        empty_weights = np.zeros((n_blocks, 0))
+        centers_shifted = np.ascontiguousarray(centers - data.shift)
+        with threadpool_limits(limits=1, user_api="blas"):
+            data.lloyd_pass(weights, centers_shifted, labels, empty_sums, empty_weights, False)
+        inertia = data.inertia(weights, centers_shifted, labels, n_blocks)
+        return labels, inertia
+
+    def predict(self, X) -> np.ndarray:
+        """Index of the closest cluster centre for every sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from kmeanskit import KMeans
+        >>> km = KMeans(n_clusters=2, init=np.array([[0.0], [10.0]])).fit([[0.0], [1.0], [9.0]])
+        >>> km.predict([[2.0], [8.0]]).tolist()
+        [0, 1]
+        """
+        X = self._check_test_data(X)
+        weights = np.ones(X.shape[0], dtype=np.float64)
+        return self._labels_and_inertia(X, weights)[0]
+
+    def score(self, X, y=None, sample_weight=None) -> float:
+        """Opposite of the inertia of ``X`` against the fitted centres (higher is better).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from kmeanskit import KMeans
+        >>> km = KMeans(n_clusters=1, init=np.array([[0.0]])).fit([[-1.0], [1.0]])
+        >>> km.score([[2.0]])
+        -4.0
+        """
+        X = self._check_test_data(X)
+        weights = check_sample_weight(sample_weight, X)
+        return -float(self._labels_and_inertia(X, weights)[1])
+
+    def _transform(self, X) -> np.ndarray:
+        centers = np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype)
+        shift = centers.mean(axis=0) if not sp.issparse(X) else np.zeros_like(centers[0])
+        centers_shifted = np.ascontiguousarray(centers - shift)
+        n, d = X.shape
+        n_blocks = n_blocks_for(n, centers.shape[0], d)
+        from ._kernels import dense, sparse
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            if sp.issparse(X):
+                sq = sparse.sq_distances(X.data, X.indices, X.indptr, centers_shifted)
+            else:
+                sq = dense.sq_distances(X, shift.astype(X.dtype), centers_shifted, n_blocks)
+        return np.sqrt(sq, out=sq)
+
+    def transform(self, X) -> np.ndarray:
+        """Euclidean distance of every sample to every cluster centre.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        distances : ndarray of shape (n_samples, n_clusters)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from kmeanskit import KMeans
+        >>> km = KMeans(n_clusters=2, init=np.array([[0.0], [10.0]])).fit([[0.0], [10.0]])
+        >>> km.transform([[4.0]]).tolist()
+        [[4.0, 6.0]]
+        """
+        return self._transform(self._check_test_data(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
