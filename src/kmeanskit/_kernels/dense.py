@@ -14,6 +14,9 @@ from numba import njit, prange
 
 from .blocks import CHUNK_ROWS
 
+_CANCELLATION = 1e-3
+"""Below this fraction of ||x||^2 + ||c||^2 the GEMM expansion has lost most of its digits."""
+
 
 @njit(cache=True, inline="always")
 def _block_rows(b, n_blocks, n):
@@ -26,7 +29,7 @@ def _block_rows(b, n_blocks, n):
 
 
 @njit(parallel=True, cache=True)
-def lloyd_pass(X, weights, x_shift, centers, labels, block_sums, block_weights, update):
+def lloyd_pass(X, weights, x_shift, centers, c_sq, labels, block_sums, block_weights, update):
     """Assign every row to its nearest centre and, if ``update``, accumulate weighted sums.
 
     Distances come from ``||c||^2 - 2 (x - shift) . c`` computed by BLAS GEMM on chunks of
@@ -38,6 +41,8 @@ def lloyd_pass(X, weights, x_shift, centers, labels, block_sums, block_weights, 
     weights : (n,) float64 sample weights.
     x_shift : (d,) same dtype as X, subtracted from every row.
     centers : (k, d) same dtype as X, in shifted coordinates.
+    c_sq : (k,) same dtype as X, squared norms of the centres (the caller computes them with
+        ``np.einsum`` as scikit-learn does, so exact ties break the same way).
     labels : (n,) int32, previous labels in, new labels out.
     block_sums : (n_blocks, k, d) float64 output (ignored when ``update`` is False).
     block_weights : (n_blocks, k) float64 output (ignored when ``update`` is False).
@@ -51,10 +56,6 @@ def lloyd_pass(X, weights, x_shift, centers, labels, block_sums, block_weights, 
     k = centers.shape[0]
     n_blocks = block_weights.shape[0]
     centers_t = np.ascontiguousarray(centers.T)
-    c_sq = np.zeros(k, dtype=X.dtype)
-    for j in range(k):
-        for f in range(d):
-            c_sq[j] += centers[j, f] * centers[j, f]
     changed = np.zeros(n_blocks, dtype=np.int64)
     for b in prange(n_blocks):
         start, stop = _block_rows(b, n_blocks, n)
@@ -128,7 +129,11 @@ def sq_dist_to_assigned(X, x_shift, centers, labels):
 
 @njit(parallel=True, cache=True)
 def sq_distances(X, x_shift, centers, n_blocks):
-    """(n, k) squared Euclidean distances, for ``transform``; clipped at zero."""
+    """(n, k) squared Euclidean distances, for ``transform``.
+
+    Computed through GEMM; entries small enough for the expansion to have cancelled (a point
+    on or near a centre) are recomputed exactly, so a point that is a centre is at distance 0.
+    """
     n, d = X.shape
     k = centers.shape[0]
     centers_t = np.ascontiguousarray(centers.T)
@@ -153,6 +158,13 @@ def sq_distances(X, x_shift, centers, n_blocks):
                     x_sq += xbuf[i, f] * xbuf[i, f]
                 for j in range(k):
                     dist = x_sq + c_sq[j] - 2 * dots[i, j]
+                    if dist <= _CANCELLATION * (x_sq + c_sq[j]):
+                        # the expansion cancelled: a near-zero distance, recompute it exactly
+                        exact = 0.0
+                        for f in range(d):
+                            diff = np.float64(xbuf[i, f]) - np.float64(centers[j, f])
+                            exact += diff * diff
+                        dist = exact
                     dots[i, j] = max(dist, 0.0)
     return out
 

@@ -21,7 +21,9 @@ def _centre_sq_norms(centers):
 
 
 @njit(parallel=True, cache=True)
-def lloyd_pass(data, indices, indptr, weights, centers, labels, block_sums, block_weights, update):
+def lloyd_pass(
+    data, indices, indptr, weights, centers, c_sq, labels, block_sums, block_weights, update
+):
     """Assign every row to its nearest centre and, if ``update``, accumulate weighted sums.
 
     Distances are ``||c||^2 - 2 x . c``; ``x . c`` for all k centres is accumulated over the
@@ -31,7 +33,6 @@ def lloyd_pass(data, indices, indptr, weights, centers, labels, block_sums, bloc
     k = centers.shape[0]
     n_blocks = block_weights.shape[0]
     centers_t = np.ascontiguousarray(centers.T)
-    c_sq = _centre_sq_norms(centers)
     changed = np.zeros(n_blocks, dtype=np.int64)
     for b in prange(n_blocks):
         start, stop = _block_rows(b, n_blocks, n)

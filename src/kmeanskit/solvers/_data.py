@@ -14,6 +14,11 @@ from .._kernels import dense, sparse
 from .._kernels.blocks import n_blocks_for
 
 
+def sq_norms(centers: np.ndarray) -> np.ndarray:
+    """Squared row norms, rounded exactly as scikit-learn's ``row_norms`` rounds them."""
+    return np.einsum("ij,ij->i", centers, centers)
+
+
 class DenseData:
     """C-contiguous float32/float64 data with its weighted column mean as shift."""
 
@@ -28,7 +33,15 @@ class DenseData:
 
     def lloyd_pass(self, weights, centers, labels, block_sums, block_weights, update):
         return dense.lloyd_pass(
-            self.X, weights, self.shift, centers, labels, block_sums, block_weights, update
+            self.X,
+            weights,
+            self.shift,
+            centers,
+            sq_norms(centers),
+            labels,
+            block_sums,
+            block_weights,
+            update,
         )
 
     def inertia(self, weights, centers, labels, n_blocks):
@@ -60,7 +73,14 @@ class CsrData:
 
     def lloyd_pass(self, weights, centers, labels, block_sums, block_weights, update):
         return sparse.lloyd_pass(
-            *self._arrays, weights, centers, labels, block_sums, block_weights, update
+            *self._arrays,
+            weights,
+            centers,
+            sq_norms(centers),
+            labels,
+            block_sums,
+            block_weights,
+            update,
         )
 
     def inertia(self, weights, centers, labels, n_blocks):

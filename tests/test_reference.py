@@ -1,0 +1,136 @@
+"""Same initial centres => same labels and inertia as scikit-learn's Lloyd."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.cluster import KMeans as SkKMeans
+from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
+from sklearn.datasets import load_digits, load_iris, make_blobs
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from kmeanskit import KMeans
+from kmeanskit.datasets import load_texts
+
+from ._data import shared_set
+
+RTOL = {np.float64: 1e-6, np.float32: 1e-4}
+
+
+def _blobs():
+    X, _ = make_blobs(n_samples=3000, n_features=6, centers=7, cluster_std=2.5, random_state=1)
+    return X, 7
+
+
+def _iris():
+    return load_iris().data, 3
+
+
+def _digits():
+    return load_digits().data, 10
+
+
+def _s1():
+    X, gt = shared_set("s-sets", "s1")
+    return X, gt.shape[0]
+
+
+def _tfidf():
+    texts, topics = load_texts()
+    return TfidfVectorizer().fit_transform(texts), len(set(topics))
+
+
+DATASETS = {"blobs": _blobs, "iris": _iris, "digits": _digits, "s1": _s1, "tfidf": _tfidf}
+
+
+def _initial_centres(X, k, seed):
+    if sp.issparse(X):
+        rows = np.random.default_rng(seed).choice(X.shape[0], size=k, replace=False)
+        return X[rows].toarray()
+    centres, _ = sk_kmeans_plusplus(X, k, random_state=seed)
+    return centres
+
+
+def assert_same_as_sklearn(X, init, dtype, sample_weight=None, max_iter=300, tol=1e-4):
+    X = X.astype(dtype)
+    init = np.asarray(init, dtype=dtype)
+    ref = SkKMeans(len(init), init=init, n_init=1, max_iter=max_iter, tol=tol, algorithm="lloyd")
+    ours = KMeans(len(init), init=init, n_init=1, max_iter=max_iter, tol=tol)
+    ref.fit(X, sample_weight=sample_weight)
+    ours.fit(X, sample_weight=sample_weight)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=RTOL[dtype])
+    scale = np.abs(ref.cluster_centers_).max()
+    np.testing.assert_allclose(
+        ours.cluster_centers_, ref.cluster_centers_, rtol=0, atol=RTOL[dtype] * scale
+    )
+    assert ours.cluster_centers_.dtype == dtype
+    assert ours.n_iter_ == ref.n_iter_
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    return ours
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", sorted(DATASETS))
+@pytest.mark.parametrize("seed", [0, 1])
+def test_same_init_same_result_as_sklearn_lloyd(name, dtype, seed):
+    X, k = DATASETS[name]()
+    assert_same_as_sklearn(X, _initial_centres(X, k, seed), dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["blobs", "tfidf"])
+def test_same_result_with_sample_weight(name, dtype):
+    X, k = DATASETS[name]()
+    weights = np.random.default_rng(0).uniform(0.0, 3.0, size=X.shape[0])
+    assert_same_as_sklearn(X, _initial_centres(X, k, 0), dtype, sample_weight=weights)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_same_result_at_fixed_iterations(dtype):
+    """tol=0 and few iterations: the path that stops on max_iter, not on convergence."""
+    X, k = _blobs()
+    ours = assert_same_as_sklearn(X, _initial_centres(X, k, 3), dtype, max_iter=3, tol=0)
+    assert ours.n_iter_ == 3
+
+
+def test_empty_clusters_are_relocated_like_sklearn():
+    """Two initial centres far from all the data: both clusters start empty."""
+    X, _ = make_blobs(n_samples=500, n_features=2, centers=3, random_state=0)
+    init = np.vstack([X[:3], [[1e3, 1e3], [-1e3, 1e3]]])
+    ours = assert_same_as_sklearn(X, init, np.float64)
+    assert np.unique(ours.labels_).size == 5
+
+
+def test_sparse_and_dense_agree():
+    """Same data as CSR and as an array. Continuous values: TF-IDF rows orthogonal to two unit
+    centres are exact ties, which the (centred) dense and (uncentred) sparse paths may break
+    differently."""
+    X = sp.random(2000, 40, density=0.2, format="csr", random_state=0, dtype=np.float64)
+    init = X[:5].toarray()
+    sparse_fit = KMeans(5, init=init).fit(X)
+    dense_fit = KMeans(5, init=init).fit(X.toarray())
+    np.testing.assert_array_equal(sparse_fit.labels_, dense_fit.labels_)
+    np.testing.assert_allclose(sparse_fit.inertia_, dense_fit.inertia_, rtol=1e-10)
+    np.testing.assert_allclose(
+        sparse_fit.transform(X), dense_fit.transform(X.toarray()), atol=1e-10
+    )
+
+
+def test_transform_score_and_fit_transform_match_sklearn():
+    X, k = _blobs()
+    init = _initial_centres(X, k, 0)
+    ref = SkKMeans(k, init=init, n_init=1).fit(X)
+    ours = KMeans(k, init=init, n_init=1).fit(X)
+    np.testing.assert_allclose(ours.transform(X), ref.transform(X), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(ours.fit_transform(X), ref.transform(X), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(ours.score(X), ref.score(X), rtol=1e-9)
+    # a point on a centre is at distance exactly zero
+    assert ours.transform(ours.cluster_centers_).diagonal().max() < 1e-12
+
+
+def test_default_fit_quality_matches_sklearn_on_blobs():
+    """Our own seeding + Lloyd is as good as sklearn's defaults (mean inertia over seeds)."""
+    X, _ = make_blobs(n_samples=5000, n_features=4, centers=10, random_state=3)
+    ours = np.mean([KMeans(10, random_state=s).fit(X).inertia_ for s in range(5)])
+    ref = np.mean([SkKMeans(10, random_state=s).fit(X).inertia_ for s in range(5)])
+    assert ours <= ref * 1.02
