@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -18,7 +17,6 @@ from sklearn.base import (
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from ._kernels.blocks import n_blocks_for
 from ._random import as_generator, as_random_state
 from ._validation import (
     check_centers,
@@ -29,7 +27,7 @@ from ._validation import (
 )
 from .seeding import canonical_order, greedy_kmeans_plusplus, random_init
 from .solvers import SOLVERS, KMeansResult
-from .solvers._data import as_solver_data
+from .solvers._data import as_solver_data, assign, distances
 
 _INIT_NAMES = ("k-means++", "random")
 
@@ -220,8 +218,9 @@ default=None
         rng = as_generator(self.random_state)
         solve = SOLVERS[self.algorithm]
 
-        data = as_solver_data(X, weights)
-        tol = self.tol * data.mean_variance
+        data = as_solver_data(X)
+        shift, mean_variance = data.moments(weights)
+        tol = self.tol * mean_variance
         order = canonical_order(X) if isinstance(self.init, str) else None
 
         best: KMeansResult | None = None
@@ -236,6 +235,7 @@ default=None
                     centers_init,
                     max_iter=self.max_iter,
                     tol=tol,
+                    shift=shift,
                     verbose=bool(self.verbose),
                 )
                 if best is None or (
@@ -285,18 +285,8 @@ default=None
         return check_input(X, "X", estimator=self, reset=False)
 
     def _labels_and_inertia(self, X, weights) -> tuple[np.ndarray, float]:
-        centers = np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype)
-        data = as_solver_data(X, weights)
-        n, d = X.shape
-        n_blocks = n_blocks_for(n, centers.shape[0], d)
-        labels = np.full(n, -1, dtype=np.int32)
-        empty_sums = np.zeros((n_blocks, 0, 0))
-        empty_weights = np.zeros((n_blocks, 0))
-        centers_shifted = np.ascontiguousarray(centers - data.shift)
         with threadpool_limits(limits=1, user_api="blas"):
-            data.lloyd_pass(weights, centers_shifted, labels, empty_sums, empty_weights, False)
-        inertia = data.inertia(weights, centers_shifted, labels, n_blocks)
-        return labels, inertia
+            return assign(as_solver_data(X), weights, self.cluster_centers_)
 
     def predict(self, X) -> np.ndarray:
         """Index of the closest cluster centre for every sample.
@@ -337,19 +327,8 @@ default=None
         return -float(self._labels_and_inertia(X, weights)[1])
 
     def _transform(self, X) -> np.ndarray:
-        centers = np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype)
-        shift = centers.mean(axis=0) if not sp.issparse(X) else np.zeros_like(centers[0])
-        centers_shifted = np.ascontiguousarray(centers - shift)
-        n, d = X.shape
-        n_blocks = n_blocks_for(n, centers.shape[0], d)
-        from ._kernels import dense, sparse
-
         with threadpool_limits(limits=1, user_api="blas"):
-            if sp.issparse(X):
-                sq = sparse.sq_distances(X.data, X.indices, X.indptr, centers_shifted)
-            else:
-                sq = dense.sq_distances(X, shift.astype(X.dtype), centers_shifted, n_blocks)
-        return np.sqrt(sq, out=sq)
+            return distances(as_solver_data(X), self.cluster_centers_)
 
     def transform(self, X) -> np.ndarray:
         """Euclidean distance of every sample to every cluster centre.

@@ -1,8 +1,10 @@
 """The data as solvers see it: one interface over dense and CSR input.
 
 A solver never branches on the storage format; it calls these methods, which dispatch to the
-dense or sparse kernels. Dense data is used through a shift (its weighted mean) applied on the
-fly, so the solvers work in centred coordinates without copying the data.
+dense or sparse kernels. Dense rows are used through a *shift* subtracted chunk by chunk
+inside the kernels, which gives the accuracy of centred data without copying it. Solvers
+iterate with the data's weighted mean as shift; fitted centres are always used with
+:func:`centres_shift`, so ``predict(X)`` reproduces ``labels_`` bit for bit.
 """
 
 from __future__ import annotations
@@ -19,23 +21,32 @@ def sq_norms(centers: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", centers, centers)
 
 
-class DenseData:
-    """C-contiguous float32/float64 data with its weighted column mean as shift."""
+def centres_shift(centers: np.ndarray) -> np.ndarray:
+    """The shift used with fitted centres: their mean, in their dtype."""
+    return centers.mean(axis=0, dtype=np.float64).astype(centers.dtype)
 
-    def __init__(self, X: np.ndarray, weights: np.ndarray):
+
+class DenseData:
+    """C-contiguous float32/float64 data."""
+
+    sparse = False
+
+    def __init__(self, X: np.ndarray):
         self.X = X
         self.dtype = X.dtype
         self.shape = X.shape
-        blocks = n_blocks_for(X.shape[0], 1, X.shape[1])
-        mean, var = dense.weighted_moments(X, weights, blocks)
-        self.shift = mean.astype(X.dtype)
-        self.mean_variance = float(var.mean())
 
-    def lloyd_pass(self, weights, centers, labels, block_sums, block_weights, update):
+    def moments(self, weights) -> tuple[np.ndarray, float]:
+        """Weighted column mean (in the data's dtype) and mean column variance."""
+        blocks = n_blocks_for(self.shape[0], 1, self.shape[1])
+        mean, var = dense.weighted_moments(self.X, weights, blocks)
+        return mean.astype(self.dtype), float(var.mean())
+
+    def lloyd_pass(self, weights, shift, centers, labels, block_sums, block_weights, update):
         return dense.lloyd_pass(
             self.X,
             weights,
-            self.shift,
+            shift,
             centers,
             sq_norms(centers),
             labels,
@@ -44,34 +55,38 @@ class DenseData:
             update,
         )
 
-    def inertia(self, weights, centers, labels, n_blocks):
-        return dense.inertia(self.X, weights, self.shift, centers, labels, n_blocks)
+    def inertia(self, weights, shift, centers, labels, n_blocks):
+        return dense.inertia(self.X, weights, shift, centers, labels, n_blocks)
 
-    def sq_dist_to_assigned(self, centers, labels):
-        return dense.sq_dist_to_assigned(self.X, self.shift, centers, labels)
+    def sq_dist_to_assigned(self, shift, centers, labels):
+        return dense.sq_dist_to_assigned(self.X, shift, centers, labels)
 
-    def shifted_row(self, i: int) -> np.ndarray:
-        return self.X[i].astype(np.float64) - self.shift
+    def shifted_row(self, i: int, shift) -> np.ndarray:
+        return self.X[i].astype(np.float64) - shift
 
-    def sq_distances(self, centers, n_blocks):
-        return dense.sq_distances(self.X, self.shift, centers, n_blocks)
+    def sq_distances(self, shift, centers, n_blocks):
+        return dense.sq_distances(self.X, shift, centers, n_blocks)
 
 
 class CsrData:
-    """CSR data; never centred, so the shift is zero."""
+    """CSR data; never centred (that would make it dense), so every shift is zero."""
 
-    def __init__(self, X: sp.csr_matrix | sp.csr_array, weights: np.ndarray):
+    sparse = True
+
+    def __init__(self, X):
         self.X = X
         self.dtype = X.dtype
         self.shape = X.shape
         self._arrays = (X.data, X.indices, X.indptr)
-        self.shift = np.zeros(X.shape[1], dtype=X.dtype)
-        total = weights.sum()
-        mean = np.asarray(X.T @ weights).ravel() / total
-        mean_sq = np.asarray(X.multiply(X).T @ weights).ravel() / total
-        self.mean_variance = float(np.maximum(mean_sq - mean**2, 0.0).mean())
 
-    def lloyd_pass(self, weights, centers, labels, block_sums, block_weights, update):
+    def moments(self, weights) -> tuple[np.ndarray, float]:
+        total = weights.sum()
+        mean = np.asarray(self.X.T @ weights).ravel() / total
+        mean_sq = np.asarray(self.X.multiply(self.X).T @ weights).ravel() / total
+        variance = float(np.maximum(mean_sq - mean**2, 0.0).mean())
+        return np.zeros(self.shape[1], dtype=self.dtype), variance
+
+    def lloyd_pass(self, weights, shift, centers, labels, block_sums, block_weights, update):
         return sparse.lloyd_pass(
             *self._arrays,
             weights,
@@ -83,19 +98,47 @@ class CsrData:
             update,
         )
 
-    def inertia(self, weights, centers, labels, n_blocks):
+    def inertia(self, weights, shift, centers, labels, n_blocks):
         return sparse.inertia(*self._arrays, weights, centers, labels, n_blocks)
 
-    def sq_dist_to_assigned(self, centers, labels):
+    def sq_dist_to_assigned(self, shift, centers, labels):
         return sparse.sq_dist_to_assigned(*self._arrays, centers, labels)
 
-    def shifted_row(self, i: int) -> np.ndarray:
+    def shifted_row(self, i: int, shift) -> np.ndarray:
         return self.X[[i]].toarray()[0].astype(np.float64)
 
-    def sq_distances(self, centers, n_blocks):
+    def sq_distances(self, shift, centers, n_blocks):
         return sparse.sq_distances(*self._arrays, centers)
 
 
-def as_solver_data(X, weights: np.ndarray) -> DenseData | CsrData:
+def as_solver_data(X) -> DenseData | CsrData:
     """Wrap validated data (C-contiguous ndarray or canonical CSR) for the solvers."""
-    return CsrData(X, weights) if sp.issparse(X) else DenseData(X, weights)
+    return CsrData(X) if sp.issparse(X) else DenseData(X)
+
+
+def assign(data, weights, centers) -> tuple[np.ndarray, float]:
+    """Labels and inertia of the data against fitted centres (original coordinates).
+
+    The one routine behind ``labels_``/``inertia_`` at the end of a fit and behind
+    ``predict``/``score``, so that both give the same answer for the same data.
+    """
+    n, d = data.shape
+    centers = np.ascontiguousarray(centers, dtype=data.dtype)
+    shift = np.zeros(d, dtype=data.dtype) if data.sparse else centres_shift(centers)
+    shifted = np.ascontiguousarray(centers - shift)
+    n_blocks = n_blocks_for(n, centers.shape[0], d)
+    labels = np.full(n, -1, dtype=np.int32)
+    no_sums = np.zeros((n_blocks, 0, 0))
+    no_weights = np.zeros((n_blocks, 0))
+    data.lloyd_pass(weights, shift, shifted, labels, no_sums, no_weights, False)
+    return labels, data.inertia(weights, shift, shifted, labels, n_blocks)
+
+
+def distances(data, centers) -> np.ndarray:
+    """(n, k) Euclidean distances to fitted centres, in the data's dtype."""
+    n, d = data.shape
+    centers = np.ascontiguousarray(centers, dtype=data.dtype)
+    shift = np.zeros(d, dtype=data.dtype) if data.sparse else centres_shift(centers)
+    shifted = np.ascontiguousarray(centers - shift)
+    sq = data.sq_distances(shift, shifted, n_blocks_for(n, centers.shape[0], d))
+    return np.sqrt(sq, out=sq)
