@@ -52,7 +52,7 @@ def main() -> None:
     times = {name: [] for name in makers}
     inertia = {}
     n_iter = {}
-    for name, make in makers.items():  # warm-up
+    for make in makers.values():  # warm-up
         _time_fit(make, X)
     for _ in range(args.repeats):
         for name, make in makers.items():
