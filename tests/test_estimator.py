@@ -114,3 +114,29 @@ def test_memmap_input(tmp_path):
     km = KMeans(5, random_state=0).fit(mm)
     ref = KMeans(5, random_state=0).fit(np.array(mm))
     np.testing.assert_array_equal(km.labels_, ref.labels_)
+
+
+def test_concurrent_fits_from_threads_under_every_threading_layer():
+    """numba's workqueue layer aborts on concurrent parallel calls; kmeanskit serialises them."""
+    import subprocess
+    import sys
+
+    code = """
+import threading, numpy as np, numba
+from kmeanskit import KMeans
+X = np.random.default_rng(0).normal(size=(5000, 4))
+def work(seed):
+    for _ in range(3):
+        KMeans(4, random_state=seed).fit(X).predict(X)
+threads = [threading.Thread(target=work, args=(s,)) for s in range(4)]
+[t.start() for t in threads]; [t.join() for t in threads]
+print(numba.threading_layer())
+"""
+    for layer in ("workqueue", "default"):
+        env = {**__import__("os").environ, "NUMBA_THREADING_LAYER": layer}
+        proc = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        if layer == "workqueue":
+            assert proc.stdout.strip() == "workqueue"

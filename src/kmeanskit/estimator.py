@@ -15,8 +15,8 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
+from ._parallel import kernel_section
 from ._random import as_generator, as_random_state
 from ._validation import (
     check_centers,
@@ -216,33 +216,9 @@ default=None
         if not isinstance(self.init, str) and not callable(self.init):
             check_centers(self.init, X, self.n_clusters)  # fail before any work
         rng = as_generator(self.random_state)
-        solve = SOLVERS[self.algorithm]
 
-        data = as_solver_data(X)
-        shift, mean_variance = data.moments(weights)
-        tol = self.tol * mean_variance
-        order = canonical_order(X) if isinstance(self.init, str) else None
-
-        best: KMeansResult | None = None
-        with threadpool_limits(limits=1, user_api="blas"):
-            for _ in range(n_runs):
-                centers_init = self._initial_centers(X, weights, rng, order)
-                if self.verbose:
-                    print("Initialization complete")
-                result = solve(
-                    data,
-                    weights,
-                    centers_init,
-                    max_iter=self.max_iter,
-                    tol=tol,
-                    shift=shift,
-                    verbose=bool(self.verbose),
-                )
-                if best is None or (
-                    result.inertia < best.inertia
-                    and not _same_clustering(result.labels, best.labels)
-                ):
-                    best = result
+        with kernel_section():
+            best = self._best_of_runs(X, weights, rng, n_runs)
 
         warn_if_few_distinct(best.labels, self.n_clusters)
         self.cluster_centers_ = best.centers
@@ -251,6 +227,33 @@ default=None
         self.inertia_ = float(best.inertia)
         self.n_iter_ = best.n_iter
         return self
+
+    def _best_of_runs(self, X, weights, rng, n_runs: int) -> KMeansResult:
+        """Seed and solve ``n_runs`` times; keep the lowest inertia (a different partition)."""
+        solve = SOLVERS[self.algorithm]
+        data = as_solver_data(X)
+        shift, mean_variance = data.moments(weights)
+        tol = self.tol * mean_variance
+        order = canonical_order(X) if isinstance(self.init, str) else None
+        best: KMeansResult | None = None
+        for _ in range(n_runs):
+            centers_init = self._initial_centers(X, weights, rng, order)
+            if self.verbose:
+                print("Initialization complete")
+            result = solve(
+                data,
+                weights,
+                centers_init,
+                max_iter=self.max_iter,
+                tol=tol,
+                shift=shift,
+                verbose=bool(self.verbose),
+            )
+            if best is None or (
+                result.inertia < best.inertia and not _same_clustering(result.labels, best.labels)
+            ):
+                best = result
+        return best
 
     def fit_predict(self, X, y=None, sample_weight=None) -> np.ndarray:
         """Compute the clustering and return the label of every sample.
@@ -285,7 +288,7 @@ default=None
         return check_input(X, "X", estimator=self, reset=False)
 
     def _labels_and_inertia(self, X, weights) -> tuple[np.ndarray, float]:
-        with threadpool_limits(limits=1, user_api="blas"):
+        with kernel_section():
             return assign(as_solver_data(X), weights, self.cluster_centers_)
 
     def predict(self, X) -> np.ndarray:
@@ -327,7 +330,7 @@ default=None
         return -float(self._labels_and_inertia(X, weights)[1])
 
     def _transform(self, X) -> np.ndarray:
-        with threadpool_limits(limits=1, user_api="blas"):
+        with kernel_section():
             return distances(as_solver_data(X), self.cluster_centers_)
 
     def transform(self, X) -> np.ndarray:

@@ -15,6 +15,7 @@ import scipy.sparse as sp
 
 from ._kernels import seeding as kernels
 from ._kernels.blocks import n_blocks_for
+from ._parallel import kernel_section
 from ._random import as_generator
 from ._validation import check_input, check_n_clusters, check_sample_weight
 
@@ -174,4 +175,5 @@ def kmeans_plusplus(
     ):
         raise ValueError(f"n_local_trials must be a positive integer, got {n_local_trials!r}.")
     rng = as_generator(random_state)
-    return greedy_kmeans_plusplus(X, n_clusters, weights, rng, n_local_trials)
+    with kernel_section():
+        return greedy_kmeans_plusplus(X, n_clusters, weights, rng, n_local_trials)
