@@ -31,7 +31,10 @@ def problems(draw):
         X = X[rng.integers(0, max(1, n // 3), size=n)]
     X = X.astype(dtype)
     weights = rng.uniform(0.1, 3.0, size=n) if weighted else None
-    init = X[rng.choice(n, size=k, replace=False)]
+    # distinct initial centres: two equal centres are an exact tie for every point, which
+    # floating-point rounding (not the data) decides
+    distinct = np.unique(X, axis=0)
+    init = distinct[rng.choice(len(distinct), size=min(k, len(distinct)), replace=False)]
     return X, weights, init
 
 
@@ -124,3 +127,35 @@ def test_default_fit_reproducible_for_any_thread_count(threads):
         numba.set_num_threads(before)
     np.testing.assert_array_equal(km.cluster_centers_, other.cluster_centers_)
     assert km.inertia_ == other.inertia_
+
+
+@SETTINGS
+@given(problems())
+def test_hamerly_equals_lloyd_from_the_same_init(problem):
+    X, weights, init = problem
+    a = KMeans(len(init), init=init, n_init=1).fit(X, sample_weight=weights)
+    b = KMeans(len(init), init=init, n_init=1, algorithm="hamerly").fit(X, sample_weight=weights)
+    rtol = 1e-9 if X.dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(b.inertia_, a.inertia_, rtol=rtol, atol=1e-12)
+    d2 = _sq_distances(X, b.cluster_centers_)
+    tol = _tolerance(X, b.cluster_centers_) + rtol * d2.min(axis=1)
+    differ = b.labels_ != a.labels_
+    gap = d2[differ, a.labels_[differ]] - d2[differ, b.labels_[differ]]
+    assert (np.abs(gap) <= tol[differ]).all()
+
+
+@SETTINGS
+@given(problems())
+def test_hamerly_identical_with_one_and_two_threads(problem):
+    X, weights, init = problem
+    before = numba.get_num_threads()
+    fits = []
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            km = KMeans(len(init), init=init, n_init=1, algorithm="hamerly")
+            fits.append(km.fit(X, sample_weight=weights))
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(fits[0].labels_, fits[1].labels_)
+    np.testing.assert_array_equal(fits[0].cluster_centers_, fits[1].cluster_centers_)

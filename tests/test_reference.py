@@ -50,11 +50,13 @@ def _initial_centres(X, k, seed):
     return centres
 
 
-def assert_same_as_sklearn(X, init, dtype, sample_weight=None, max_iter=300, tol=1e-4):
+def assert_same_as_sklearn(
+    X, init, dtype, sample_weight=None, max_iter=300, tol=1e-4, algorithm="lloyd"
+):
     X = X.astype(dtype)
     init = np.asarray(init, dtype=dtype)
     ref = SkKMeans(len(init), init=init, n_init=1, max_iter=max_iter, tol=tol, algorithm="lloyd")
-    ours = KMeans(len(init), init=init, n_init=1, max_iter=max_iter, tol=tol)
+    ours = KMeans(len(init), init=init, n_init=1, max_iter=max_iter, tol=tol, algorithm=algorithm)
     ref.fit(X, sample_weight=sample_weight)
     ours.fit(X, sample_weight=sample_weight)
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
@@ -69,35 +71,43 @@ def assert_same_as_sklearn(X, init, dtype, sample_weight=None, max_iter=300, tol
     return ours
 
 
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name", sorted(DATASETS))
 @pytest.mark.parametrize("seed", [0, 1])
-def test_same_init_same_result_as_sklearn_lloyd(name, dtype, seed):
+def test_same_init_same_result_as_sklearn_lloyd(name, dtype, seed, algorithm):
     X, k = DATASETS[name]()
-    assert_same_as_sklearn(X, _initial_centres(X, k, seed), dtype)
+    assert_same_as_sklearn(X, _initial_centres(X, k, seed), dtype, algorithm=algorithm)
 
 
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name", ["blobs", "tfidf"])
-def test_same_result_with_sample_weight(name, dtype):
+def test_same_result_with_sample_weight(name, dtype, algorithm):
     X, k = DATASETS[name]()
     weights = np.random.default_rng(0).uniform(0.0, 3.0, size=X.shape[0])
-    assert_same_as_sklearn(X, _initial_centres(X, k, 0), dtype, sample_weight=weights)
+    assert_same_as_sklearn(
+        X, _initial_centres(X, k, 0), dtype, sample_weight=weights, algorithm=algorithm
+    )
 
 
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_same_result_at_fixed_iterations(dtype):
+def test_same_result_at_fixed_iterations(dtype, algorithm):
     """tol=0 and few iterations: the path that stops on max_iter, not on convergence."""
     X, k = _blobs()
-    ours = assert_same_as_sklearn(X, _initial_centres(X, k, 3), dtype, max_iter=3, tol=0)
+    ours = assert_same_as_sklearn(
+        X, _initial_centres(X, k, 3), dtype, max_iter=3, tol=0, algorithm=algorithm
+    )
     assert ours.n_iter_ == 3
 
 
-def test_empty_clusters_are_relocated_like_sklearn():
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly"])
+def test_empty_clusters_are_relocated_like_sklearn(algorithm):
     """Two initial centres far from all the data: both clusters start empty."""
     X, _ = make_blobs(n_samples=500, n_features=2, centers=3, random_state=0)
     init = np.vstack([X[:3], [[1e3, 1e3], [-1e3, 1e3]]])
-    ours = assert_same_as_sklearn(X, init, np.float64)
+    ours = assert_same_as_sklearn(X, init, np.float64, algorithm=algorithm)
     assert np.unique(ours.labels_).size == 5
 
 

@@ -1,0 +1,141 @@
+"""Numba kernels for Hamerly's bound-based exact k-means (Hamerly 2010), dense data.
+
+Each point keeps an upper bound on the distance to its own centre and a lower bound on the
+distance to every other centre. When the upper bound is below both the lower bound and half
+the distance from its centre to the nearest other centre, the point cannot change cluster and
+no distance is computed. The points that fail the test are queued into a 256-row tile and
+searched exactly as Lloyd does (GEMM + argmin), so labels follow Lloyd's rounding; their new
+bounds are widened by the expansion's worst-case rounding error so they remain true bounds.
+Sums are then accumulated in row order, bit-identical to Lloyd's whenever the labels agree.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from .blocks import CHUNK_ROWS
+from .dense import _block_rows
+
+
+@njit(cache=True, inline="always")
+def _search_tile(xbuf, m, pending, centers_t, c_sq, margin, dots, labels, upper, lower):
+    """GEMM + argmin for ``m`` queued rows; reset their bounds. Returns the label changes."""
+    k = c_sq.shape[0]
+    d = xbuf.shape[1]
+    np.dot(xbuf[:m], centers_t, dots[:m])
+    c_sq_max = 0.0
+    for j in range(k):
+        c_sq_max = max(c_sq_max, np.float64(c_sq[j]))
+    changed = 0
+    for p in range(m):
+        v1 = np.inf
+        v2 = np.inf
+        best = 0
+        for j in range(k):
+            v = c_sq[j] - 2 * dots[p, j]
+            if v < v1:
+                v2 = v1
+                v1 = v
+                best = j
+            elif v < v2:
+                v2 = v
+        x_sq = 0.0
+        for f in range(d):
+            x_sq += np.float64(xbuf[p, f]) * np.float64(xbuf[p, f])
+        err = margin * (x_sq + c_sq_max)
+        i = pending[p]
+        upper[i] = np.sqrt(max(x_sq + np.float64(v1), 0.0) + err)
+        lower[i] = np.sqrt(max(x_sq + np.float64(v2) - err, 0.0))
+        if labels[i] != best:
+            changed += 1
+            labels[i] = best
+    return changed
+
+
+@njit(parallel=True, cache=True)
+def hamerly_pass(
+    X,
+    weights,
+    x_shift,
+    centers,
+    c_sq,
+    half_sep,
+    margin,
+    labels,
+    upper,
+    lower,
+    block_sums,
+    block_weights,
+):
+    """One assignment + accumulation pass with Hamerly's pruning.
+
+    A label of -1 (the first pass) forces a search. ``margin`` times ``||x||^2 + max ||c||^2``
+    bounds the rounding error of the GEMM expansion. Returns the number of label changes and
+    the number of rows searched.
+    """
+    n, d = X.shape
+    k = centers.shape[0]
+    n_blocks = block_weights.shape[0]
+    centers_t = np.ascontiguousarray(centers.T)
+    changed = np.zeros(n_blocks, dtype=np.int64)
+    searched = np.zeros(n_blocks, dtype=np.int64)
+    for b in prange(n_blocks):
+        start, stop = _block_rows(b, n_blocks, n)
+        xbuf = np.empty((CHUNK_ROWS, d), dtype=X.dtype)
+        dots = np.empty((CHUNK_ROWS, k), dtype=X.dtype)
+        pending = np.empty(CHUNK_ROWS, dtype=np.int64)
+        m = 0
+        for i in range(start, stop):
+            a = labels[i]
+            search = a < 0
+            if not search:
+                bound = max(half_sep[a], lower[i])
+                if upper[i] > bound:
+                    s = 0.0
+                    for f in range(d):
+                        diff = np.float64(X[i, f] - x_shift[f]) - np.float64(centers[a, f])
+                        s += diff * diff
+                    upper[i] = np.sqrt(s)
+                    search = upper[i] > bound
+            if search:
+                for f in range(d):
+                    xbuf[m, f] = X[i, f] - x_shift[f]
+                pending[m] = i
+                m += 1
+                if m == CHUNK_ROWS:
+                    changed[b] += _search_tile(
+                        xbuf, m, pending, centers_t, c_sq, margin, dots, labels, upper, lower
+                    )
+                    searched[b] += m
+                    m = 0
+        if m > 0:
+            changed[b] += _search_tile(
+                xbuf, m, pending, centers_t, c_sq, margin, dots, labels, upper, lower
+            )
+            searched[b] += m
+        block_sums[b, :, :] = 0.0
+        block_weights[b, :] = 0.0
+        for i in range(start, stop):
+            c = labels[i]
+            w = weights[i]
+            block_weights[b, c] += w
+            for f in range(d):
+                block_sums[b, c, f] += w * (X[i, f] - x_shift[f])
+    return changed.sum(), searched.sum()
+
+
+@njit(parallel=True, cache=True)
+def shift_bounds(labels, upper, lower, moved):
+    """Loosen the bounds after the centres moved by ``moved`` (Euclidean, per centre)."""
+    k = moved.shape[0]
+    first = 0
+    for j in range(1, k):
+        if moved[j] > moved[first]:
+            first = j
+    second = 0.0
+    for j in range(k):
+        if j != first and moved[j] > second:
+            second = moved[j]
+    for i in prange(labels.shape[0]):
+        a = labels[i]
+        upper[i] += moved[a]
+        lower[i] -= second if a == first else moved[first]

@@ -1,0 +1,119 @@
+"""The iteration loop every exact solver shares; solvers differ only in their assignment step.
+
+An assignment step assigns every row to its nearest centre (by whatever means: full GEMM,
+bounds) and fills per-block float64 sums; the loop reduces them, relocates empty clusters,
+moves the centres and decides convergence exactly as scikit-learn's Lloyd does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .._kernels.blocks import n_blocks_for
+from ._data import assign
+from ._result import KMeansResult
+
+
+def relocate_empty_clusters(data, weights, shift, centers_old, labels, sums, cluster_weights):
+    """Give each empty cluster the point farthest from its centre, as scikit-learn does.
+
+    Works on the float64 sums before they are averaged: the point is moved out of its old
+    cluster's sum into the empty cluster (its label is left for the next assignment). Only
+    points with positive weight qualify, farthest first, ties to the lower index; copies of
+    a point already taken are skipped, so relocation never creates two equal centres.
+    """
+    empty = np.flatnonzero(cluster_weights == 0)
+    if empty.size == 0:
+        return
+    distances = data.sq_dist_to_assigned(shift, centers_old, labels)
+    candidates = np.flatnonzero(weights > 0)
+    ranked = candidates[np.argsort(-distances[candidates], kind="stable")]
+    taken: list[np.ndarray] = []
+    for row in ranked:
+        if len(taken) == empty.size:
+            break
+        x = data.shifted_row(int(row), shift)
+        if any(np.array_equal(x, t) for t in taken):
+            continue  # a copy of a point already used: two equal centres would tie forever
+        cluster = empty[len(taken)]
+        taken.append(x)
+        w = weights[row]
+        old = labels[row]
+        sums[old] -= w * x
+        cluster_weights[old] -= w
+        sums[cluster] = w * x
+        cluster_weights[cluster] = w
+
+
+# assign_step(centers, labels, block_sums, block_weights) -> number of labels changed
+AssignStep = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], int]
+# on_move(labels, per-centre Euclidean displacement) -> None, e.g. to loosen bounds
+OnMove = Callable[[np.ndarray, np.ndarray], None]
+
+
+def iterate(
+    data,
+    weights,
+    centers_init,
+    *,
+    max_iter: int,
+    tol: float,
+    shift,
+    verbose: bool,
+    assign_step: AssignStep,
+    on_move: OnMove | None = None,
+) -> KMeansResult:
+    """Run assignment/update iterations from ``centers_init`` (original coordinates).
+
+    Stops on strict convergence (no label changed) or when the squared centre shift summed
+    over clusters is ``<= tol``. The returned labels and inertia are computed against the
+    returned centres by :func:`kmeanskit.solvers._data.assign`, as ``predict`` computes them.
+    """
+    n, d = data.shape
+    k = centers_init.shape[0]
+    if shift is None:
+        shift, _ = data.moments(weights)
+    n_blocks = n_blocks_for(n, k, d)
+    block_sums = np.empty((n_blocks, k, d), dtype=np.float64)
+    block_weights = np.empty((n_blocks, k), dtype=np.float64)
+    labels = np.full(n, -1, dtype=np.int32)
+    centers = np.ascontiguousarray(centers_init - shift, dtype=data.dtype)
+
+    converged = False
+    for iteration in range(max_iter):
+        n_changed = assign_step(centers, labels, block_sums, block_weights)
+        sums = np.add.reduce(block_sums, axis=0)
+        cluster_weights = np.add.reduce(block_weights, axis=0)
+        relocate_empty_clusters(data, weights, shift, centers, labels, sums, cluster_weights)
+        filled = cluster_weights > 0
+        new_centers = centers.astype(np.float64)
+        new_centers[filled] = sums[filled] / cluster_weights[filled, None]
+        new_centers = np.ascontiguousarray(new_centers.astype(data.dtype))
+        moved_sq = ((new_centers.astype(np.float64) - centers) ** 2).sum(axis=1)
+        if verbose:
+            inertia = data.inertia(weights, shift, centers, labels, n_blocks)
+            print(f"Iteration {iteration}, inertia {inertia}.")
+        centers = new_centers
+        if on_move is not None:
+            on_move(labels, np.sqrt(moved_sq))
+        if n_changed == 0:
+            converged = True
+            if verbose:
+                print(f"Converged at iteration {iteration}: strict convergence.")
+            break
+        center_shift = float(moved_sq.sum())
+        if center_shift <= tol:
+            converged = True
+            if verbose:
+                print(
+                    f"Converged at iteration {iteration}: center shift {center_shift} within "
+                    f"tolerance {tol}."
+                )
+            break
+
+    centers_out = np.ascontiguousarray((centers + shift).astype(data.dtype))
+    # final E-step against the returned centres, exactly as predict() will compute it
+    labels, inertia = assign(data, weights, centers_out)
+    return KMeansResult(centers_out, labels, inertia, iteration + 1, converged)
