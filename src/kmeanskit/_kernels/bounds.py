@@ -12,7 +12,6 @@ Sums are then accumulated in row order, bit-identical to Lloyd's whenever the la
 import numpy as np
 from numba import njit, prange
 
-from .blocks import CHUNK_ROWS
 from .dense import _block_rows
 
 
@@ -31,13 +30,14 @@ def _search_tile(xbuf, m, pending, centers_t, c_sq, margin, dots, labels, upper,
         v2 = np.inf
         best = 0
         for j in range(k):
-            v = c_sq[j] - 2 * dots[p, j]
-            if v < v1:
-                v2 = v1
-                v1 = v
-                best = j
-            elif v < v2:
-                v2 = v
+            v = c_sq[j] - (dots[p, j] + dots[p, j])
+            if v < v2:  # rare once v2 is small: one predictable test per centre
+                if v < v1:
+                    v2 = v1
+                    v1 = v
+                    best = j
+                else:
+                    v2 = v
         x_sq = 0.0
         for f in range(d):
             x_sq += np.float64(xbuf[p, f]) * np.float64(xbuf[p, f])
@@ -65,12 +65,16 @@ def hamerly_pass(
     lower,
     block_sums,
     block_weights,
+    search_all,
+    tile_rows,
 ):
     """One assignment + accumulation pass with Hamerly's pruning.
 
-    A label of -1 (the first pass) forces a search. ``margin`` times ``||x||^2 + max ||c||^2``
-    bounds the rounding error of the GEMM expansion. Returns the number of label changes and
-    the number of rows searched.
+    A label of -1 (the first pass) forces a search; ``search_all`` searches every row without
+    tightening bounds (cheaper when most rows would fail the test anyway). ``margin`` times
+    ``||x||^2 + max ||c||^2`` bounds the rounding error of the GEMM expansion. Returns the
+    number of label changes and the number of rows that failed their bounds (under
+    ``search_all``: failed the loose test).
     """
     n, d = X.shape
     k = centers.shape[0]
@@ -78,15 +82,21 @@ def hamerly_pass(
     centers_t = np.ascontiguousarray(centers.T)
     changed = np.zeros(n_blocks, dtype=np.int64)
     searched = np.zeros(n_blocks, dtype=np.int64)
+    pruned = np.zeros(n_blocks, dtype=np.int64)
     for b in prange(n_blocks):
         start, stop = _block_rows(b, n_blocks, n)
-        xbuf = np.empty((CHUNK_ROWS, d), dtype=X.dtype)
-        dots = np.empty((CHUNK_ROWS, k), dtype=X.dtype)
-        pending = np.empty(CHUNK_ROWS, dtype=np.int64)
+        xbuf = np.empty((tile_rows, d), dtype=X.dtype)
+        dots = np.empty((tile_rows, k), dtype=X.dtype)
+        pending = np.empty(tile_rows, dtype=np.int64)
         m = 0
         for i in range(start, stop):
             a = labels[i]
             search = a < 0
+            if search_all and not search:
+                # search without testing, but count the rows that would fail the loose test
+                search = True
+                if upper[i] <= max(half_sep[a], lower[i]):
+                    pruned[b] += 1
             if not search:
                 bound = max(half_sep[a], lower[i])
                 if upper[i] > bound:
@@ -101,7 +111,7 @@ def hamerly_pass(
                     xbuf[m, f] = X[i, f] - x_shift[f]
                 pending[m] = i
                 m += 1
-                if m == CHUNK_ROWS:
+                if m == tile_rows:
                     changed[b] += _search_tile(
                         xbuf, m, pending, centers_t, c_sq, margin, dots, labels, upper, lower
                     )
@@ -120,7 +130,7 @@ def hamerly_pass(
             block_weights[b, c] += w
             for f in range(d):
                 block_sums[b, c, f] += w * (X[i, f] - x_shift[f])
-    return changed.sum(), searched.sum()
+    return changed.sum(), searched.sum() - pruned.sum()
 
 
 @njit(parallel=True, cache=True)

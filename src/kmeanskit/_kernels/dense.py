@@ -39,17 +39,17 @@ def tile_argmin(dots, c_sq, m, best):
     k = c_sq.shape[0]
     i = 0
     while i + 4 <= m:
-        v0 = c_sq[0] - 2 * dots[i, 0]
-        v1 = c_sq[0] - 2 * dots[i + 1, 0]
-        v2 = c_sq[0] - 2 * dots[i + 2, 0]
-        v3 = c_sq[0] - 2 * dots[i + 3, 0]
+        v0 = c_sq[0] - (dots[i, 0] + dots[i, 0])
+        v1 = c_sq[0] - (dots[i + 1, 0] + dots[i + 1, 0])
+        v2 = c_sq[0] - (dots[i + 2, 0] + dots[i + 2, 0])
+        v3 = c_sq[0] - (dots[i + 3, 0] + dots[i + 3, 0])
         b0 = b1 = b2 = b3 = 0
         for j in range(1, k):
             cj = c_sq[j]
-            d0 = cj - 2 * dots[i, j]
-            d1 = cj - 2 * dots[i + 1, j]
-            d2 = cj - 2 * dots[i + 2, j]
-            d3 = cj - 2 * dots[i + 3, j]
+            d0 = cj - (dots[i, j] + dots[i, j])
+            d1 = cj - (dots[i + 1, j] + dots[i + 1, j])
+            d2 = cj - (dots[i + 2, j] + dots[i + 2, j])
+            d3 = cj - (dots[i + 3, j] + dots[i + 3, j])
             if d0 < v0:
                 v0 = d0
                 b0 = j
@@ -68,10 +68,10 @@ def tile_argmin(dots, c_sq, m, best):
         best[i + 3] = b3
         i += 4
     while i < m:
-        v = c_sq[0] - 2 * dots[i, 0]
+        v = c_sq[0] - (dots[i, 0] + dots[i, 0])
         b = 0
         for j in range(1, k):
-            dj = c_sq[j] - 2 * dots[i, j]
+            dj = c_sq[j] - (dots[i, j] + dots[i, j])
             if dj < v:
                 v = dj
                 b = j
@@ -80,7 +80,9 @@ def tile_argmin(dots, c_sq, m, best):
 
 
 @njit(parallel=True, cache=True)
-def lloyd_pass(X, weights, x_shift, centers, c_sq, labels, block_sums, block_weights, update):
+def lloyd_pass(
+    X, weights, x_shift, centers, c_sq, labels, block_sums, block_weights, update, tile_rows
+):
     """Assign every row to its nearest centre and, if ``update``, accumulate weighted sums.
 
     Distances come from ``||c||^2 - 2 (x - shift) . c`` computed by BLAS GEMM on chunks of
@@ -98,6 +100,7 @@ def lloyd_pass(X, weights, x_shift, centers, c_sq, labels, block_sums, block_wei
     block_sums : (n_blocks, k, d) float64 output (ignored when ``update`` is False).
     block_weights : (n_blocks, k) float64 output (ignored when ``update`` is False).
     update : bool
+    tile_rows : int, rows per GEMM tile (see :func:`kmeanskit._kernels.blocks.tile_rows_for`).
 
     Returns
     -------
@@ -110,14 +113,14 @@ def lloyd_pass(X, weights, x_shift, centers, c_sq, labels, block_sums, block_wei
     changed = np.zeros(n_blocks, dtype=np.int64)
     for b in prange(n_blocks):
         start, stop = _block_rows(b, n_blocks, n)
-        xbuf = np.empty((CHUNK_ROWS, d), dtype=X.dtype)
-        dots = np.empty((CHUNK_ROWS, k), dtype=X.dtype)
-        nearest = np.empty(CHUNK_ROWS, dtype=np.int32)
+        xbuf = np.empty((tile_rows, d), dtype=X.dtype)
+        dots = np.empty((tile_rows, k), dtype=X.dtype)
+        nearest = np.empty(tile_rows, dtype=np.int32)
         if update:
             block_sums[b, :, :] = 0.0
             block_weights[b, :] = 0.0
-        for chunk_start in range(start, stop, CHUNK_ROWS):
-            m = min(CHUNK_ROWS, stop - chunk_start)
+        for chunk_start in range(start, stop, tile_rows):
+            m = min(tile_rows, stop - chunk_start)
             for i in range(m):
                 for f in range(d):
                     xbuf[i, f] = X[chunk_start + i, f] - x_shift[f]

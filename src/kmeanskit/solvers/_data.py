@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._kernels import dense, sparse
-from .._kernels.blocks import n_blocks_for
+from .._kernels.blocks import n_blocks_for, tile_rows_for
 
 
 def sq_norms(centers: np.ndarray) -> np.ndarray:
@@ -53,6 +53,7 @@ class DenseData:
             block_sums,
             block_weights,
             update,
+            tile_rows_for(centers.shape[0], self.dtype.itemsize),
         )
 
     def inertia(self, weights, shift, centers, labels, n_blocks):

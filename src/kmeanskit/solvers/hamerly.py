@@ -5,10 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from .._kernels import bounds
+from .._kernels.blocks import tile_rows_for
 from ._data import sq_norms
 from ._loop import iterate
 from ._result import KMeansResult
 from .lloyd import lloyd
+
+SEARCH_ALL_FRACTION = 0.5
+"""Above this fraction of rows searched in one pass, the next pass searches every row."""
 
 
 def half_separations(centers: np.ndarray) -> np.ndarray:
@@ -46,8 +50,13 @@ def hamerly(
     upper = np.empty(n, dtype=np.float64)
     lower = np.empty(n, dtype=np.float64)
 
+    tile_rows = tile_rows_for(centers_init.shape[0], data.dtype.itemsize)
+    searched_last = [n]
+
     def assign_step(centers, labels, block_sums, block_weights):
-        changed, _ = bounds.hamerly_pass(
+        # when most rows failed their bounds last time, testing them again is wasted work
+        search_all = searched_last[0] > SEARCH_ALL_FRACTION * n
+        changed, searched_last[0] = bounds.hamerly_pass(
             data.X,
             weights,
             shift,
@@ -60,6 +69,8 @@ def hamerly(
             lower,
             block_sums,
             block_weights,
+            search_all,
+            tile_rows,
         )
         return changed
 
