@@ -157,7 +157,9 @@ def check_centers(centers, X, n_clusters: int, name: str = "init") -> np.ndarray
 def warn_if_few_distinct(labels: np.ndarray, n_clusters: int) -> None:
     from sklearn.exceptions import ConvergenceWarning
 
-    distinct = np.unique(labels).size
+    from ._kernels.dense import label_counts
+
+    distinct = int(np.count_nonzero(label_counts(labels, n_clusters)))
     if distinct < n_clusters:
         warnings.warn(
             f"Number of distinct clusters ({distinct}) found smaller than n_clusters "

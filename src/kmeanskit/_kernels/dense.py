@@ -253,3 +253,12 @@ def weighted_moments(X, weights, n_blocks):
     for b in range(n_blocks):
         var += partial[b]
     return mean, var / total_weight
+
+
+@njit(cache=True)
+def label_counts(labels, n_clusters):
+    """Number of rows per label, without the int64 copy ``np.bincount`` makes of int32 labels."""
+    counts = np.zeros(n_clusters, dtype=np.int64)
+    for i in range(labels.shape[0]):
+        counts[labels[i]] += 1
+    return counts

@@ -117,18 +117,20 @@ def as_solver_data(X) -> DenseData | CsrData:
     return CsrData(X) if sp.issparse(X) else DenseData(X)
 
 
-def assign(data, weights, centers) -> tuple[np.ndarray, float]:
+def assign(data, weights, centers, out: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Labels and inertia of the data against fitted centres (original coordinates).
 
     The one routine behind ``labels_``/``inertia_`` at the end of a fit and behind
-    ``predict``/``score``, so that both give the same answer for the same data.
+    ``predict``/``score``, so that both give the same answer for the same data. ``out``, an
+    (n,) int32 array, receives the labels instead of a new array.
     """
     n, d = data.shape
     centers = np.ascontiguousarray(centers, dtype=data.dtype)
     shift = np.zeros(d, dtype=data.dtype) if data.sparse else centres_shift(centers)
     shifted = np.ascontiguousarray(centers - shift)
     n_blocks = n_blocks_for(n, centers.shape[0], d)
-    labels = np.full(n, -1, dtype=np.int32)
+    labels = np.empty(n, dtype=np.int32) if out is None else out
+    labels.fill(-1)
     no_sums = np.zeros((n_blocks, 0, 0))
     no_weights = np.zeros((n_blocks, 0))
     data.lloyd_pass(weights, shift, shifted, labels, no_sums, no_weights, False)

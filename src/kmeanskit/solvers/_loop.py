@@ -115,5 +115,5 @@ def iterate(
 
     centers_out = np.ascontiguousarray((centers + shift).astype(data.dtype))
     # final E-step against the returned centres, exactly as predict() will compute it
-    labels, inertia = assign(data, weights, centers_out)
+    labels, inertia = assign(data, weights, centers_out, out=labels)
     return KMeansResult(centers_out, labels, inertia, iteration + 1, converged)
