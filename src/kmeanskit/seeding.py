@@ -164,7 +164,7 @@ def kmeans_plusplus(
     >>> from kmeanskit import kmeans_plusplus
     >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
     >>> centers, indices = kmeans_plusplus(X, n_clusters=2, random_state=0)
-    >>> centers.shape, sorted(set(X[indices, 0]))
+    >>> centers.shape, sorted(set(X[indices, 0].tolist()))
     ((2, 2), [1.0, 10.0])
     """
     X = check_input(X, "X")
