@@ -111,11 +111,19 @@ def check_n_clusters(n_clusters, X) -> None:
         )
 
 
+def unit_weights(n: int) -> np.ndarray:
+    """n weights of one as a read-only zero-stride view: no n-sized allocation."""
+    return np.broadcast_to(np.float64(1.0), (n,))
+
+
 def check_sample_weight(sample_weight, X) -> np.ndarray:
-    """Return float64 weights of shape (n_samples,): finite, non-negative, not all zero."""
+    """Return float64 weights of shape (n_samples,): finite, non-negative, not all zero.
+
+    Without weights the result is a read-only broadcast view of 1.0 (see :func:`unit_weights`).
+    """
     n = X.shape[0]
     if sample_weight is None:
-        return np.ones(n, dtype=np.float64)
+        return unit_weights(n)
     if isinstance(sample_weight, numbers.Number):
         return np.full(n, float(sample_weight), dtype=np.float64)
     try:

@@ -24,6 +24,7 @@ from ._validation import (
     check_input,
     check_n_clusters,
     check_sample_weight,
+    unit_weights,
     warn_if_few_distinct,
 )
 from .seeding import canonical_order, greedy_kmeans_plusplus, random_init
@@ -319,7 +320,7 @@ default=None
         [0, 1]
         """
         X = self._check_test_data(X)
-        weights = np.ones(X.shape[0], dtype=np.float64)
+        weights = unit_weights(X.shape[0])
         return self._labels_and_inertia(X, weights)[0]
 
     def score(self, X, y=None, sample_weight=None) -> float:

@@ -17,7 +17,7 @@ from ._kernels import seeding as kernels
 from ._kernels.blocks import n_blocks_for
 from ._parallel import kernel_section
 from ._random import as_generator
-from ._validation import check_input, check_n_clusters, check_sample_weight
+from ._validation import check_input, check_n_clusters, check_sample_weight, unit_weights
 
 
 def canonical_order(X) -> np.ndarray:
@@ -67,7 +67,7 @@ def greedy_kmeans_plusplus(X, n_clusters, weights, rng, n_local_trials=None, ord
     centers = np.empty((n_clusters, d), dtype=X.dtype)
     indices = np.empty(n_clusters, dtype=np.int64)
 
-    ones = np.ones(n, dtype=np.float64)
+    ones = unit_weights(n)
     # draw the first centre with probability proportional to its weight
     total = float(weights.sum())
     target = (1.0 - rng.random(1)) * total
