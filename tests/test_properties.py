@@ -92,16 +92,18 @@ def test_row_order_does_not_matter_given_the_same_init(problem, seed):
     assert (np.abs(gap) <= tol[differ]).all()
 
 
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly"])
 @SETTINGS
-@given(problems())
-def test_identical_results_with_one_and_two_threads(problem):
+@given(problem=problems())
+def test_identical_results_with_one_and_two_threads(algorithm, problem):
     X, weights, init = problem
     before = numba.get_num_threads()
     fits = []
     try:
         for threads in (1, 2):
             numba.set_num_threads(threads)
-            fits.append(KMeans(len(init), init=init, n_init=1).fit(X, sample_weight=weights))
+            km = KMeans(len(init), init=init, n_init=1, algorithm=algorithm)
+            fits.append(km.fit(X, sample_weight=weights))
     finally:
         numba.set_num_threads(before)
     np.testing.assert_array_equal(fits[0].labels_, fits[1].labels_)
@@ -142,20 +144,3 @@ def test_hamerly_equals_lloyd_from_the_same_init(problem):
     differ = b.labels_ != a.labels_
     gap = d2[differ, a.labels_[differ]] - d2[differ, b.labels_[differ]]
     assert (np.abs(gap) <= tol[differ]).all()
-
-
-@SETTINGS
-@given(problems())
-def test_hamerly_identical_with_one_and_two_threads(problem):
-    X, weights, init = problem
-    before = numba.get_num_threads()
-    fits = []
-    try:
-        for threads in (1, 2):
-            numba.set_num_threads(threads)
-            km = KMeans(len(init), init=init, n_init=1, algorithm="hamerly")
-            fits.append(km.fit(X, sample_weight=weights))
-    finally:
-        numba.set_num_threads(before)
-    np.testing.assert_array_equal(fits[0].labels_, fits[1].labels_)
-    np.testing.assert_array_equal(fits[0].cluster_centers_, fits[1].cluster_centers_)
