@@ -71,7 +71,7 @@ def greedy_kmeans_plusplus(X, n_clusters, weights, rng, n_local_trials=None, ord
     # draw the first centre with probability proportional to its weight
     total = float(weights.sum())
     target = (1.0 - rng.random(1)) * total
-    first, _ = kernels.sample_in_order(order, weights, ones, target)
+    first = kernels.sample_in_order(order, weights, ones, target)
     indices[0] = first[0]
     centers[0] = _dense_row(X, indices[0])
 
@@ -84,7 +84,7 @@ def greedy_kmeans_plusplus(X, n_clusters, weights, rng, n_local_trials=None, ord
 
     for c in range(1, n_clusters):
         targets = (1.0 - rng.random(n_local_trials)) * potential
-        cand_ids, _ = kernels.sample_in_order(order, weights, closest, targets)
+        cand_ids = kernels.sample_in_order(order, weights, closest, targets)
         if cand_ids[0] < 0:  # every remaining point coincides with a centre
             cand_ids[:] = order[0]
         candidates = np.stack([_dense_row(X, i) for i in cand_ids])

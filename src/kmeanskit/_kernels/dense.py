@@ -85,8 +85,8 @@ def lloyd_pass(
 ):
     """Assign every row to its nearest centre and, if ``update``, accumulate weighted sums.
 
-    Distances come from ``||c||^2 - 2 (x - shift) . c`` computed by BLAS GEMM on chunks of
-    CHUNK_ROWS rows, fused with the argmin, so the n x k distance matrix never exists.
+    Distances come from ``||c||^2 - 2 (x - shift) . c`` computed by BLAS GEMM on tiles of
+    ``tile_rows`` rows, fused with the argmin, so the n x k distance matrix never exists.
 
     Parameters
     ----------

@@ -79,8 +79,8 @@ def sample_in_order(order, weights, closest, targets):
 
     Returns
     -------
-    chosen : (len(targets),) int64 row indices, in the order of ``targets``.
-    total : float64, the sum of ``weights * closest``.
+    chosen : (len(targets),) int64 row indices, in the order of ``targets``; -1 where no row
+        has any mass.
     """
     n = order.shape[0]
     t = targets.shape[0]
@@ -104,7 +104,7 @@ def sample_in_order(order, weights, closest, targets):
     while r < t:  # targets above the rounded total land on the last row with mass
         chosen[ranks[r]] = last_positive
         r += 1
-    return chosen, running
+    return chosen
 
 
 @njit(parallel=True, cache=True, fastmath=True)
