@@ -134,8 +134,9 @@ def kmeans_plusplus(
     """Choose initial cluster centres with greedy k-means++.
 
     Same signature and return values as :func:`sklearn.cluster.kmeans_plusplus`, with our own
-    implementation: parallel numba kernels, exact float64 distances, and sampling in a canonical
-    row order so that the result does not depend on the order of the rows.
+    implementation: parallel numba kernels, direct (cancellation-free) distances in the data's
+    dtype with float64 sums, and sampling in a canonical row order so that the result does not
+    depend on the order of the rows.
 
     Parameters
     ----------
