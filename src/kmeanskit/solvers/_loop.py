@@ -60,7 +60,7 @@ def iterate(
     *,
     max_iter: int,
     tol: float,
-    shift,
+    shift: np.ndarray,
     verbose: bool,
     assign_step: AssignStep,
     on_move: OnMove | None = None,
@@ -73,8 +73,6 @@ def iterate(
     """
     n, d = data.shape
     k = centers_init.shape[0]
-    if shift is None:
-        shift, _ = data.moments(weights)
     n_blocks = n_blocks_for(n, k, d)
     block_sums = np.empty((n_blocks, k, d), dtype=np.float64)
     block_weights = np.empty((n_blocks, k), dtype=np.float64)

@@ -51,12 +51,13 @@ def hamerly(
     lower = np.empty(n, dtype=np.float64)
 
     tile_rows = tile_rows_for(centers_init.shape[0], data.dtype.itemsize)
-    searched_last = [n]
+    searched_last = n  # rows that failed their bounds in the previous pass
 
     def assign_step(centers, labels, block_sums, block_weights):
+        nonlocal searched_last
         # when most rows failed their bounds last time, testing them again is wasted work
-        search_all = searched_last[0] > SEARCH_ALL_FRACTION * n
-        changed, searched_last[0] = bounds.hamerly_pass(
+        search_all = searched_last > SEARCH_ALL_FRACTION * n
+        changed, searched_last = bounds.hamerly_pass(
             data.X,
             weights,
             shift,
