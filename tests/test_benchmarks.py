@@ -1,0 +1,51 @@
+"""The benchmark's shared pieces: the one inertia function, and the README table it writes."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kmeanskit import KMeans
+
+RUN = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+
+
+@pytest.fixture(scope="module")
+def run():
+    spec = importlib.util.spec_from_file_location("bench_run", RUN)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_run"] = module  # dataclasses look their module up while executing
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_shared_inertia_matches_the_estimator(run):
+    X = np.random.default_rng(0).normal(size=(3000, 5)).astype(np.float32) + 100
+    km = KMeans(7, random_state=0).fit(X)
+    assert run.inertia_of(X, km.cluster_centers_, chunk=1000) == pytest.approx(
+        km.inertia_, rel=1e-5
+    )
+
+
+def test_floor_is_the_larger_of_gemm_and_memory_time(run):
+    w = run.Workload("w", n=1000, d=10, k=5, dtype="float32", kind="blobs")
+    floor = {"sgemm_gflops": 1.0, "bandwidth_gbs": 1.0}
+    assert run.floor_seconds_per_iter(w, floor) == pytest.approx(2 * 1000 * 10 * 5 / 1e9)
+
+
+def test_readme_table_is_copied_between_the_markers(run, tmp_path):
+    results = tmp_path / "RESULTS.md"
+    results.write_text(
+        "# title\n\nCommand: `x`  \nMachine: m  \nDate: d  \nFloor: f\n\n## 1. Same\n\n"
+        "| a |\nTotal fit time, best:\n\n| w | 1.0x |\n\n## 2. Defaults\n\n| w | 2.0x |\n\n"
+        "## 3. Memory\n\n| mem |\n"
+    )
+    readme = tmp_path / "README.md"
+    readme.write_text(f"before\n{run.README_START}\nold\n{run.README_END}\nafter\n")
+    run.update_readme(results, readme)
+    text = readme.read_text()
+    assert text.startswith("before\n") and text.endswith("after\n")
+    assert "| w | 1.0x |" in text and "#### 2. Defaults" in text and "| w | 2.0x |" in text
+    assert "old" not in text and "| mem |" not in text and "| a |" not in text
