@@ -8,7 +8,9 @@ installed is reported as absent. Sections:
 1. Same initial centres, fixed iterations (``tol=0``): seconds per iteration (median of
    repeats, fits of the different libraries interleaved), the ratio to every peer, and the final
    inertia computed by one shared function (:func:`inertia_of`) from each returned set of centres.
-2. Library defaults end to end (seeding + fit) over several seeds: seconds and inertia.
+2. Library defaults end to end (seeding + fit) over several seeds: seconds and inertia, with
+   kmeanskit's ``init="k-means||"`` beside its default; then the seeding alone (kmeanskit
+   k-means++ and k-means||, scikit-learn's k-means++): seconds and the seeds' inertia.
 3. Peak memory of each implementation, each fit in a fresh subprocess.
 4. The machine's floor measured in the same run (sgemm GFLOP/s, memory bandwidth) and every
    implementation's seconds per iteration as a multiple of it.
@@ -103,6 +105,9 @@ def peers(w: Workload, init: np.ndarray | None, iters: int, seed: int = 0) -> di
     if init is None:  # library defaults: kmeanskit and sklearn as a user would call them
         out = {
             "kmeanskit": lambda X: KMeans(w.k, random_state=seed).fit(X),
+            "kmeanskit-k-means||": lambda X: KMeans(w.k, init="k-means||", random_state=seed).fit(
+                X
+            ),
             "sklearn": lambda X: SkKMeans(w.k, random_state=seed).fit(X),
         }
     try:
@@ -212,6 +217,44 @@ def defaults(w: Workload, X, seeds: int) -> dict:
             entry = out.setdefault(name, {"seconds": [], "inertia": []})
             entry["seconds"].append(seconds)
             entry["inertia"].append(inertia_of(X, centres_of(model)))
+    return {
+        name: {
+            "seconds": statistics.median(v["seconds"]),
+            "inertia_mean": float(np.mean(v["inertia"])),
+        }
+        for name, v in out.items()
+    }
+
+
+def seeders(w: Workload, seed: int) -> dict:
+    """name -> callable returning initial centres, for timing the seeding alone."""
+    from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
+
+    from kmeanskit import kmeans_plusplus
+    from kmeanskit._parallel import kernel_section
+    from kmeanskit.seeding_parallel import kmeans_parallel
+
+    def parallel(X):
+        with kernel_section():
+            return kmeans_parallel(X, w.k, np.ones(len(X)), np.random.default_rng(seed))
+
+    return {
+        "kmeanskit k-means++": lambda X: kmeans_plusplus(X, w.k, random_state=seed)[0],
+        "kmeanskit k-means||": parallel,
+        "sklearn k-means++": lambda X: sk_kmeans_plusplus(X, w.k, random_state=seed)[0],
+    }
+
+
+def seeding(w: Workload, X, seeds: int) -> dict:
+    out = {}
+    for seed in range(seeds):
+        for name, seed_fn in seeders(w, seed).items():
+            t = time.perf_counter()
+            centers = seed_fn(X)
+            seconds = time.perf_counter() - t
+            entry = out.setdefault(name, {"seconds": [], "inertia": []})
+            entry["seconds"].append(seconds)
+            entry["inertia"].append(inertia_of(X, centers))
     return {
         name: {
             "seconds": statistics.median(v["seconds"]),
@@ -355,6 +398,22 @@ def write_report(path: Path, meta: dict, results: dict) -> None:
             )
     lines += [
         "",
+        "Seeding alone (median seconds, mean inertia of the initial centres):",
+        "",
+        "| workload | seeding | seconds | mean inertia | speed-up vs sklearn |",
+        "|---|---|---|---|---|",
+    ]
+    for wname, r in results.items():
+        if "seeding" not in r:
+            continue
+        base = r["seeding"]["sklearn k-means++"]["seconds"]
+        for name, v in r["seeding"].items():
+            lines.append(
+                f"| {wname} | {name} | {v['seconds']:.3f} | {v['inertia_mean']:.6e} | "
+                f"{base / v['seconds']:.2f}x |"
+            )
+    lines += [
+        "",
         "## 3. Peak memory (fresh subprocess per implementation, 2 iterations)",
         "",
         "`extra` is peak RSS during the fit minus RSS just before it; `ratio` is "
@@ -444,12 +503,14 @@ def main(argv=None) -> None:
             )
         if w.n <= 1_000_000:
             r["defaults"] = defaults(w, X, seeds)
-            for name, v in r["defaults"].items():
-                print(
-                    f"   default {name:>10}: {v['seconds']:.3f} s, mean inertia "
-                    f"{v['inertia_mean']:.6e}",
-                    flush=True,
-                )
+            r["seeding"] = seeding(w, X, seeds)
+            for label, part in (("default", r["defaults"]), ("seeding", r["seeding"])):
+                for name, v in part.items():
+                    print(
+                        f"   {label} {name:>20}: {v['seconds']:.3f} s, mean inertia "
+                        f"{v['inertia_mean']:.6e}",
+                        flush=True,
+                    )
         if w.n >= 1_000_000 or args.quick:
             r["memory"] = peak_memory(w, X, list(r["same_init"]))
             for name, v in r["memory"].items():

@@ -28,10 +28,11 @@ from ._validation import (
     warn_if_few_distinct,
 )
 from .seeding import canonical_order, greedy_kmeans_plusplus, random_init
+from .seeding_parallel import kmeans_parallel
 from .solvers import SOLVERS, KMeansResult, choose_solver
 from .solvers._data import as_solver_data, assign, distances
 
-_INIT_NAMES = ("k-means++", "random")
+_INIT_NAMES = ("k-means++", "k-means||", "random")
 
 
 def _same_clustering(labels_a: np.ndarray, labels_b: np.ndarray) -> bool:
@@ -51,14 +52,17 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     ----------
     n_clusters : int, default=8
         The number of clusters to form.
-    init : {"k-means++", "random"}, callable or array-like of shape (n_clusters, n_features), \
-default="k-means++"
-        How to choose the initial centres: greedy k-means++, ``n_clusters`` rows drawn at
-        random (probability proportional to ``sample_weight``), a callable
-        ``init(X, n_clusters, random_state)`` returning centres, or the centres themselves.
+    init : {"k-means++", "k-means||", "random"}, callable or array-like of shape \
+(n_clusters, n_features), default="k-means++"
+        How to choose the initial centres: greedy k-means++; k-means|| (Bahmani et al. 2012:
+        5 passes over the data instead of k, for large n and k, see
+        :mod:`kmeanskit.seeding_parallel`); ``n_clusters`` rows drawn at random (probability
+        proportional to ``sample_weight``); a callable ``init(X, n_clusters, random_state)``
+        returning centres; or the centres themselves.
     n_init : "auto" or int, default="auto"
         Number of runs from different initial centres; the run with the lowest inertia is
-        kept. ``"auto"`` means 1 for ``init="k-means++"`` or an array, and 10 otherwise.
+        kept. ``"auto"`` means 1 for ``init="k-means++"``, ``"k-means||"`` or an array, and
+        10 otherwise.
     max_iter : int, default=300
         Maximum number of iterations of one run.
     tol : float, default=1e-4
@@ -137,8 +141,8 @@ default=None
         if isinstance(self.init, str):
             if self.init not in _INIT_NAMES:
                 raise ValueError(
-                    f"init must be 'k-means++', 'random', a callable or an array of shape "
-                    f"(n_clusters, n_features); got {self.init!r}."
+                    "init must be 'k-means++', 'k-means||', 'random', a callable or an array "
+                    f"of shape (n_clusters, n_features); got {self.init!r}."
                 )
         elif not (
             callable(self.init)
@@ -160,7 +164,7 @@ default=None
         if self.n_init == "auto":
             return (
                 1
-                if ((isinstance(self.init, str) and self.init == "k-means++") or explicit_centres)
+                if (isinstance(self.init, str) and self.init != "random") or explicit_centres
                 else 10
             )
         if isinstance(self.n_init, bool) or not isinstance(self.n_init, numbers.Integral):
@@ -180,6 +184,8 @@ default=None
     def _initial_centers(self, X, weights, rng, order) -> np.ndarray:
         if isinstance(self.init, str) and self.init == "k-means++":
             centers, _ = greedy_kmeans_plusplus(X, self.n_clusters, weights, rng, order=order)
+        elif isinstance(self.init, str) and self.init == "k-means||":
+            centers = kmeans_parallel(X, self.n_clusters, weights, rng, order=order)
         elif isinstance(self.init, str):
             centers, _ = random_init(X, self.n_clusters, weights, rng, order=order)
         elif callable(self.init):

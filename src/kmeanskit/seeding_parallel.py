@@ -1,0 +1,117 @@
+"""k-means|| seeding (Bahmani et al. 2012, "Scalable k-means++").
+
+k-means++ needs k passes over the data, one per centre. k-means|| needs a handful: each round
+samples every point independently with probability ``l * w * D(x)^2 / phi`` (about ``l = 2k``
+points per round), the distances to all of a round's points come from one GEMM pass, and the
+few thousand candidates gathered are then weighted by the mass they attract and reduced to k
+centres by greedy k-means++ and a short weighted Lloyd on the candidates alone.
+
+Like k-means++, the draws walk the rows in the canonical order of
+:func:`kmeanskit.seeding.canonical_order`, so the result depends on the data as a set of
+weighted points, not on the order of its rows. It is the seeding of choice when passes over
+the data are expensive (large n, data streamed or spread over machines).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._kernels import seeding as kernels
+from ._kernels.blocks import n_blocks_for
+from ._validation import unit_weights
+from .seeding import _dense_row, canonical_order, greedy_kmeans_plusplus
+from .solvers import lloyd
+from .solvers._data import DenseData, as_solver_data, centres_shift
+
+N_ROUNDS = 5
+"""Sampling rounds; Bahmani et al. find 5 rounds with l = 2k as good as k-means++."""
+
+OVERSAMPLING = 2.0
+"""Expected points sampled per round, as a multiple of n_clusters."""
+
+RECLUSTER_MAX_ITER = 30
+"""Weighted Lloyd iterations on the candidates after their k-means++ seeding."""
+
+
+def _nearest_of(data, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the nearest of ``centers`` for every row and its squared distance (float64).
+
+    The argmin comes from the GEMM kernel; the distance to the chosen centre is then computed
+    directly, so it does not suffer the expansion's cancellation.
+    """
+    n, d = data.shape
+    centers = np.ascontiguousarray(centers, dtype=data.dtype)
+    shift = np.zeros(d, dtype=data.dtype) if data.sparse else centres_shift(centers)
+    shifted = np.ascontiguousarray(centers - shift)
+    n_blocks = n_blocks_for(n, centers.shape[0], d)
+    labels = np.full(n, -1, dtype=np.int32)
+    data.lloyd_pass(
+        unit_weights(n), shift, shifted, labels, np.zeros((n_blocks, 0, 0)),
+        np.zeros((n_blocks, 0)), False,
+    )  # fmt: skip
+    return labels, data.sq_dist_to_assigned(shift, shifted, labels)
+
+
+def kmeans_parallel(
+    X,
+    n_clusters: int,
+    weights: np.ndarray,
+    rng: np.random.Generator,
+    order: np.ndarray | None = None,
+    n_rounds: int = N_ROUNDS,
+    oversampling: float = OVERSAMPLING,
+) -> np.ndarray:
+    """k-means|| on validated data; returns the (n_clusters, d) initial centres.
+
+    Falls back to greedy k-means++ on all the data when the rounds gather fewer distinct
+    candidates than ``n_clusters`` (tiny or nearly constant data).
+    """
+    n, d = X.shape
+    if order is None:
+        order = canonical_order(X)
+    data = as_solver_data(X)
+    ones = unit_weights(n)
+    n_blocks = n_blocks_for(n, 1, d)
+
+    target = (1.0 - rng.random(1)) * float(weights.sum())
+    first = int(kernels.sample_in_order(order, weights, ones, target)[0])
+    chosen = [np.array([first])]
+    owner, closest = _nearest_of(data, _dense_row(X, first)[None, :])
+    owner = owner.astype(np.int64)
+    n_candidates = 1
+
+    per_round = oversampling * n_clusters
+    for _ in range(n_rounds):
+        potential = kernels.total_mass(weights, closest, n_blocks)
+        if potential <= 0.0:  # every point sits on a candidate
+            break
+        # one uniform draw per row, handed out in canonical order: order-independent sampling
+        threshold = per_round * (weights[order] * closest[order]) / potential
+        positions = np.flatnonzero(rng.random(n) < threshold)
+        if positions.size == 0:
+            continue
+        new = order[positions]
+        if sp.issparse(X):
+            new_centers = X[new].toarray()
+        else:
+            new_centers = X[new]
+        labels, dist = _nearest_of(data, new_centers)
+        closer = dist < closest
+        closest[closer] = dist[closer]
+        owner[closer] = labels[closer] + n_candidates
+        chosen.append(new)
+        n_candidates += new.size
+
+    rows = np.concatenate(chosen)
+    mass = np.bincount(owner, weights=weights, minlength=n_candidates)
+    keep = mass > 0.0
+    if np.count_nonzero(keep) < n_clusters:
+        centers, _ = greedy_kmeans_plusplus(X, n_clusters, weights, rng, order=order)
+        return centers
+    rows, mass = rows[keep], mass[keep]
+    candidates = X[rows].toarray() if sp.issparse(X) else np.asarray(X[rows])
+    candidates = np.ascontiguousarray(candidates, dtype=X.dtype)
+    seeds, _ = greedy_kmeans_plusplus(candidates, n_clusters, mass, rng)
+    refined = lloyd(DenseData(candidates), mass, seeds, max_iter=RECLUSTER_MAX_ITER, tol=0.0)
+    return refined.centers
