@@ -12,6 +12,7 @@ MODULES = [
     "kmeanskit.datasets",
     "kmeanskit.demo",
     "kmeanskit.solvers",
+    "kmeanskit.metrics",
 ]
 
 
