@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "KMeans": "kmeanskit.estimator",
     "kmeans_plusplus": "kmeanskit.seeding",
+    "suggest_k": "kmeanskit.choose_k",
 }
 
 __all__ = ["__version__", *_PUBLIC]

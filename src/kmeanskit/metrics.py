@@ -135,9 +135,17 @@ def _prepare_pairwise(X, metric: str) -> np.ndarray:
 
 
 def _silhouette_of_rows(X_t, codes, n_labels, rows, metric) -> np.ndarray:
+    """Exact silhouette of the points ``rows`` against all points (columns of ``X_t``)."""
+    by_cluster = np.argsort(codes, kind="stable")
+    position = np.empty_like(by_cluster)
+    position[by_cluster] = np.arange(by_cluster.size)
+    sizes = np.bincount(codes, minlength=n_labels)
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     with kernel_section():
-        sums = distance_sums_per_cluster(X_t, codes, rows, n_labels, metric == "cosine")
-    sizes = np.bincount(codes, minlength=n_labels).astype(np.float64)
+        sums = distance_sums_per_cluster(
+            np.ascontiguousarray(X_t[:, by_cluster]), offsets, position[rows], metric == "cosine"
+        )
+    sizes = sizes.astype(np.float64)
     own = codes[rows]
     own_size = sizes[own]
     a = sums[np.arange(rows.size), own] / np.maximum(own_size - 1, 1)
