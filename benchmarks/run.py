@@ -332,6 +332,11 @@ def peak_memory(w: Workload, X, names) -> dict:
 
 
 # ----------------------------------------------------------------------------- report
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell ("k-means||" would end the cell)."""
+    return text.replace("|", "\\|")
+
+
 def _fmt_ratio(ours: float, theirs: float) -> str:
     return f"{theirs / ours:.2f}x"
 
@@ -393,7 +398,7 @@ def write_report(path: Path, meta: dict, results: dict) -> None:
         base = r["defaults"]["sklearn"]["seconds"]
         for name, v in r["defaults"].items():
             lines.append(
-                f"| {wname} | {name} | {v['seconds']:.3f} | {v['inertia_mean']:.6e} | "
+                f"| {wname} | {_cell(name)} | {v['seconds']:.3f} | {v['inertia_mean']:.6e} | "
                 f"{base / v['seconds']:.2f}x |"
             )
     lines += [
@@ -409,7 +414,7 @@ def write_report(path: Path, meta: dict, results: dict) -> None:
         base = r["seeding"]["sklearn k-means++"]["seconds"]
         for name, v in r["seeding"].items():
             lines.append(
-                f"| {wname} | {name} | {v['seconds']:.3f} | {v['inertia_mean']:.6e} | "
+                f"| {wname} | {_cell(name)} | {v['seconds']:.3f} | {v['inertia_mean']:.6e} | "
                 f"{base / v['seconds']:.2f}x |"
             )
     lines += [

@@ -14,9 +14,23 @@ import threading
 from contextlib import contextmanager, nullcontext
 
 import numba
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 _WORKQUEUE_LOCK = threading.RLock()
+_CONTROLLER: ThreadpoolController | None = None
+
+
+def _blas_controller() -> ThreadpoolController:
+    """One controller for the process: building one scans the loaded libraries (/proc maps),
+    about 10 ms, which small fits in a loop (suggest_k, restarts) would pay on every call. By
+    the first kernel call numpy's and scipy's BLAS (the one numba's ``np.dot`` uses) are loaded.
+    """
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        import scipy.linalg  # noqa: F401  (loads the BLAS numba calls before the scan)
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER
 
 
 def _layer_is_thread_safe() -> bool:
@@ -30,5 +44,5 @@ def _layer_is_thread_safe() -> bool:
 def kernel_section():
     """Run parallel kernels safely: one BLAS thread, and a lock under ``workqueue``."""
     lock = nullcontext() if _layer_is_thread_safe() else _WORKQUEUE_LOCK
-    with lock, threadpool_limits(limits=1, user_api="blas"):
+    with lock, _blas_controller().limit(limits=1, user_api="blas"):
         yield

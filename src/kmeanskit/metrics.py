@@ -120,6 +120,8 @@ def inertia(X, labels, centers=None, sample_weight=None) -> float:
 
 # ----------------------------------------------------------------------------- silhouette
 def _prepare_pairwise(X, metric: str) -> np.ndarray:
+    """A float64 copy ready for streamed pairwise distances: centred (Euclidean distances do
+    not change, and the GEMM expansion keeps its digits), or row-normalised for cosine."""
     if metric not in ("euclidean", "cosine"):
         raise ValueError(f"metric must be 'euclidean' or 'cosine', got {metric!r}.")
     X = _dense_input(X).astype(np.float64)
@@ -130,12 +132,14 @@ def _prepare_pairwise(X, metric: str) -> np.ndarray:
                 f"metric='cosine' is undefined for all-zero rows; row {int(np.argmax(norms == 0))}"
                 " is all zeros."
             )
-        X = X / norms[:, None]
-    return np.ascontiguousarray(X.T)
+        X /= norms[:, None]
+    else:
+        X -= X.mean(axis=0)
+    return X
 
 
-def _silhouette_of_rows(X_t, codes, n_labels, rows, metric) -> np.ndarray:
-    """Exact silhouette of the points ``rows`` against all points (columns of ``X_t``)."""
+def _silhouette_of_rows(X, codes, n_labels, rows, metric) -> np.ndarray:
+    """Exact silhouette of the points ``rows`` against all points (rows of ``X``, float64)."""
     by_cluster = np.argsort(codes, kind="stable")
     position = np.empty_like(by_cluster)
     position[by_cluster] = np.arange(by_cluster.size)
@@ -143,7 +147,7 @@ def _silhouette_of_rows(X_t, codes, n_labels, rows, metric) -> np.ndarray:
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     with kernel_section():
         sums = distance_sums_per_cluster(
-            np.ascontiguousarray(X_t[:, by_cluster]), offsets, position[rows], metric == "cosine"
+            np.ascontiguousarray(X[by_cluster]), offsets, position[rows], metric == "cosine"
         )
     sizes = sizes.astype(np.float64)
     own = codes[rows]
@@ -182,10 +186,10 @@ def silhouette_samples(X, labels, *, metric: str = "euclidean") -> np.ndarray:
     >>> silhouette_samples([[0.0], [1.0], [10.0], [11.0]], [0, 0, 1, 1]).round(3).tolist()
     [0.9, 0.889, 0.889, 0.9]
     """
-    X_t = _prepare_pairwise(X, metric)
-    codes, n_labels = _check_labels(labels, X_t.shape[1])
-    rows = np.arange(X_t.shape[1], dtype=np.int64)
-    return _silhouette_of_rows(X_t, codes, n_labels, rows, metric)
+    X = _prepare_pairwise(X, metric)
+    codes, n_labels = _check_labels(labels, X.shape[0])
+    rows = np.arange(X.shape[0], dtype=np.int64)
+    return _silhouette_of_rows(X, codes, n_labels, rows, metric)
 
 
 def silhouette_score(
@@ -263,8 +267,8 @@ def silhouette_estimate(
     """
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
-    X_t = _prepare_pairwise(X, metric)
-    n = X_t.shape[1]
+    X = _prepare_pairwise(X, metric)
+    n = X.shape[0]
     codes, n_labels = _check_labels(labels, n)
     if isinstance(sample_size, bool) or not isinstance(sample_size, (int, np.integer)):
         raise ValueError(f"sample_size must be a positive integer, got {sample_size!r}.")
@@ -272,7 +276,7 @@ def silhouette_estimate(
         raise ValueError(f"sample_size must be a positive integer, got {sample_size}.")
     m = min(int(sample_size), n)
     rows = np.sort(as_generator(random_state).choice(n, m, replace=False)).astype(np.int64)
-    values = _silhouette_of_rows(X_t, codes, n_labels, rows, metric)
+    values = _silhouette_of_rows(X, codes, n_labels, rows, metric)
     mean = float(values.mean())
     correction = math.sqrt((n - m) / (n - 1)) if n > 1 else 0.0
     std_error = float(values.std(ddof=1) / math.sqrt(m) * correction) if m > 1 else 0.0
