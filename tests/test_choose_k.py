@@ -17,12 +17,18 @@ def test_knee_of_textbook_curves():
     assert find_knee([1, 2], [5, 1]) is None
 
 
-def test_gap_one_standard_error_rule():
+def test_gap_one_standard_error_rules():
     ks = np.array([1, 2, 3, 4, 5])
     gap = np.array([0.1, 0.5, 0.9, 0.88, 0.95])
     se = np.array([0.05, 0.05, 0.05, 0.05, 0.1])
-    assert _gap_choice(ks, gap, se) == 3  # 0.9 >= 0.88 - 0.05
-    assert _gap_choice(ks, np.array([0.1, 0.2, 0.3, 0.4, 0.5]), np.zeros(5)) == 5
+    assert _gap_choice(ks, gap, se, "tibshirani") == 3  # 0.9 >= 0.88 - 0.05
+    assert _gap_choice(ks, gap, se, "global") == 3  # first within 0.95 - 0.1 of the max
+    rising = np.array([0.1, 0.2, 0.3, 0.4, 0.5])
+    assert _gap_choice(ks, rising, np.zeros(5), "tibshirani") == 5
+    # a flat start (many clusters): Tibshirani's rule stops at once, the global rule does not
+    flat_start = np.array([0.60, 0.59, 0.61, 1.30, 1.28])
+    assert _gap_choice(ks, flat_start, np.full(5, 0.02), "tibshirani") == 1
+    assert _gap_choice(ks, flat_start, np.full(5, 0.02), "global") == 4
 
 
 def test_consensus_vote_and_reasoning():
@@ -95,6 +101,7 @@ def test_progress_callback_and_kmeans_params():
         (dict(k_range="abc"), TypeError, "iterable of integers"),
         (dict(methods=("elbow", "magic")), ValueError, "subset"),
         (dict(reference="sphere"), ValueError, "reference must be"),
+        (dict(gap_rule="first"), ValueError, "gap_rule must be"),
         (dict(random_state=0, algorithm="fast"), ValueError, "algorithm"),
     ],
 )
@@ -104,7 +111,9 @@ def test_errors(kwargs, error, match):
         suggest_k(X, **kwargs)
 
 
-@pytest.mark.parametrize("folder,name", [("s-sets", "s1"), ("unbalance", "unbalance")])
+@pytest.mark.parametrize(
+    "folder,name", [("s-sets", "s1"), ("s-sets", "s3"), ("unbalance", "unbalance")]
+)
 def test_consensus_on_shared_sets(folder, name):
     X, gt = shared_set(folder, name)
     X = X / X.std()

@@ -13,6 +13,9 @@ MODULES = [
     "kmeanskit.demo",
     "kmeanskit.solvers",
     "kmeanskit.metrics",
+    "kmeanskit.choose_k",
+    "kmeanskit.plotting",
+    "kmeanskit.seeding_parallel",
 ]
 
 

@@ -3,9 +3,9 @@
 - **elbow**: the knee of the inertia curve, found by Kneedle (Satopää et al. 2011);
 - **silhouette**: the k with the highest mean silhouette (exact for small n, otherwise an
   unbiased estimate from sampled rows scored against all rows, with its confidence interval);
-- **gap**: Tibshirani, Walther & Hastie (2001): the smallest k with
-  ``gap(k) >= gap(k+1) - s(k+1)`` against uniform reference data drawn from the data's bounding
-  box or from the box of its principal axes;
+- **gap**: Tibshirani, Walther & Hastie (2001), against uniform reference data drawn from the
+  box of the data's principal axes or its bounding box; by default the smallest k within one
+  standard error of the largest gap (or Tibshirani's own 1-SE rule, ``gap_rule``);
 - **ch**: the highest Calinski-Harabasz index;
 - **db**: the lowest Davies-Bouldin index.
 
@@ -35,6 +35,8 @@ from .metrics import (
 )
 
 METHODS = ("elbow", "silhouette", "gap", "ch", "db")
+DEFAULT_N_INIT = 3
+"""Restarts per k (see ``suggest_k``'s ``kmeans_params``)."""
 GAP_REFERENCE_ROWS = 2_000
 """Rows per gap reference set at most (log W is rescaled by n / rows, see ``suggest_k``)."""
 
@@ -142,12 +144,25 @@ def _reference_sets(X, n_sets: int, rows: int, kind: str, rng) -> list[np.ndarra
     return [np.ascontiguousarray(s, dtype=X.dtype) for s in sets]
 
 
-def _gap_choice(ks, gap, se) -> int | None:
-    """Tibshirani's 1-standard-error rule over consecutive ks; else the largest gap."""
-    for i in range(len(ks) - 1):
-        if ks[i + 1] == ks[i] + 1 and gap[i] >= gap[i + 1] - se[i + 1]:
-            return int(ks[i])
-    return int(ks[int(np.nanargmax(gap))]) if np.isfinite(gap).any() else None
+def _gap_choice(ks, gap, se, rule: str = "global") -> int | None:
+    """The k the gap statistic chooses, by a 1-standard-error rule over consecutive ks.
+
+    ``"tibshirani"``: the smallest k with ``gap(k) >= gap(k+1) - s(k+1)`` (Tibshirani et al.
+    2001). ``"global"``: the smallest k whose gap is within one standard error of the largest
+    gap (``globalSEmax`` in R's ``cluster::maxSE``, after Dudoit & Fridlyand 2002); it does not
+    stop at the flat start of the curve that data with many clusters produce.
+    """
+    finite = np.isfinite(gap)
+    if not finite.any():
+        return None
+    if rule == "tibshirani":
+        for i in range(len(ks) - 1):
+            if ks[i + 1] == ks[i] + 1 and gap[i] >= gap[i + 1] - se[i + 1]:
+                return int(ks[i])
+        return int(ks[int(np.nanargmax(gap))])
+    best = int(np.nanargmax(gap))
+    within = np.flatnonzero(finite & (gap >= gap[best] - se[best]))
+    return int(ks[within[0]])
 
 
 def _consensus(chosen: dict[str, int | None]) -> tuple[int, str]:
@@ -179,6 +194,7 @@ def suggest_k(
     *,
     n_references: int = 10,
     reference: str = "pca",
+    gap_rule: str = "global",
     silhouette_sample_size: int = 2000,
     random_state=None,
     progress: bool | ProgressCallback = False,
@@ -199,6 +215,11 @@ def suggest_k(
     reference : {"pca", "box"}, default="pca"
         Where the gap's uniform references are drawn: the box of the data's principal axes, or
         its bounding box.
+    gap_rule : {"global", "tibshirani"}, default="global"
+        Which 1-standard-error rule picks k from the gap curve: the smallest k within one
+        standard error of the largest gap, or Tibshirani's first k with
+        ``gap(k) >= gap(k+1) - s(k+1)``, which stops at the flat start of the curve on data
+        with many clusters (docs/choosing-k.md has the comparison).
     silhouette_sample_size : int, default=2000
         Up to this many rows the silhouette is exact; above, that many sampled rows are scored
         against all rows and the table gets the 95% confidence interval.
@@ -206,7 +227,9 @@ def suggest_k(
     progress : bool or callable, default=False
         ``True`` shows a progress bar; a callable gets ``(done, total, message)``.
     **kmeans_params
-        Passed to :class:`kmeanskit.KMeans` (e.g. ``n_init``, ``init``, ``algorithm``).
+        Passed to :class:`kmeanskit.KMeans` (e.g. ``init``, ``algorithm``). ``n_init``
+        defaults to 3 here: a fit stuck in a local optimum at the true k makes every method
+        prefer a neighbouring k, and three restarts fixed that on the A and S sets.
 
     Returns
     -------
@@ -240,6 +263,9 @@ def suggest_k(
         raise ValueError(f"methods must be a non-empty subset of {METHODS}; got {methods!r}.")
     if "random_state" in kmeans_params:
         raise TypeError("pass random_state to suggest_k itself, not through kmeans_params.")
+    if gap_rule not in ("global", "tibshirani"):
+        raise ValueError(f"gap_rule must be 'global' or 'tibshirani', got {gap_rule!r}.")
+    kmeans_params.setdefault("n_init", DEFAULT_N_INIT)
     rng = as_generator(random_state)
     seeds = rng.integers(0, 2**31 - 1, size=ks.size)
 
@@ -290,7 +316,10 @@ def suggest_k(
                     bar.step(f"k={k} reference {b + 1}/{len(refs)}")
                 log_ref = np.array(log_ref)
                 gap = float(log_ref.mean() - log_w)
-                se = float(log_ref.std() * math.sqrt(1.0 + 1.0 / len(refs)))
+                # the spread of log W over m-row references shrinks like 1/sqrt(m): rescale it
+                # to what n-row references would show
+                spread = log_ref.std() * math.sqrt(ref_rows / n)
+                se = float(spread * math.sqrt(1.0 + 1.0 / len(refs)))
             for name, value in (
                 ("silhouette", sil),
                 ("silhouette_low", low),
@@ -320,7 +349,7 @@ def suggest_k(
         if method == "elbow":
             chosen[method] = find_knee(ks, arrays["inertia"])
         elif method == "gap":
-            chosen[method] = _gap_choice(ks, arrays["gap"], arrays["gap_se"])
+            chosen[method] = _gap_choice(ks, arrays["gap"], arrays["gap_se"], gap_rule)
         else:
             column, best = {
                 "silhouette": ("silhouette", np.nanargmax),

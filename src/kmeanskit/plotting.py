@@ -21,6 +21,12 @@ def _new_axes(ax, figsize=(6.0, 4.5)):
     return Figure(figsize=figsize, layout="constrained").add_subplot()
 
 
+def _integer_ticks(ax) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _palette(n: int):
     from matplotlib import colormaps
 
@@ -164,6 +170,7 @@ def plot_elbow(ks, inertia, *, knee="auto", ax=None):
     ax.plot(ks, inertia, "o-", color="tab:blue", label="inertia")
     if knee is not None:
         ax.axvline(knee, color="tab:red", linestyle="--", label=f"knee: k = {knee}")
+    _integer_ticks(ax)
     ax.set_xlabel("number of clusters k")
     ax.set_ylabel("inertia (within-cluster sum of squares)")
     ax.set_title("Elbow")
@@ -277,6 +284,7 @@ def plot_suggest_k(result, X=None):
         if pick is not None:
             ax.axvline(pick, color="tab:red", linestyle="--", label=f"chosen: k = {pick}")
         ax.set_title(titles[column])
+        _integer_ticks(ax)
         ax.set_xlabel("number of clusters k")
         ax.legend(loc="best", fontsize="small")
     if X is not None:

@@ -10,6 +10,15 @@ Like k-means++, the draws walk the rows in the canonical order of
 :func:`kmeanskit.seeding.canonical_order`, so the result depends on the data as a set of
 weighted points, not on the order of its rows. It is the seeding of choice when passes over
 the data are expensive (large n, data streamed or spread over machines).
+
+Examples
+--------
+>>> from sklearn.datasets import make_blobs
+>>> from kmeanskit import KMeans
+>>> X, y = make_blobs(5000, centers=6, cluster_std=0.3, random_state=0)
+>>> km = KMeans(6, init="k-means||", random_state=0).fit(X)
+>>> sorted(len(set(y[km.labels_ == c])) for c in range(6))  # one blob per cluster
+[1, 1, 1, 1, 1, 1]
 """
 
 from __future__ import annotations
