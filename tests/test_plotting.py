@@ -102,3 +102,18 @@ def test_suggest_k_summary_has_every_panel(tmp_path):
     assert fig.get_suptitle() == result.reasoning
     _png(fig, tmp_path, "summary")
     assert len(plot_suggest_k(result).axes) == 5  # without X: no cluster panel
+
+
+def test_missing_matplotlib_says_how_to_install(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError("No module named 'matplotlib'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    with pytest.raises(ImportError, match=r"kmeanskit\[plot\]"):
+        plot_elbow([1, 2, 3], [3, 1, 0.5])

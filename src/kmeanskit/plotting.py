@@ -13,12 +13,19 @@ import numpy as np
 from .metrics import _check_labels, _dense_input, silhouette_samples
 
 
-def _new_axes(ax, figsize=(6.0, 4.5)):
-    if ax is not None:
-        return ax
-    from matplotlib.figure import Figure
+def _figure(**kwargs):
+    """A new matplotlib Figure (no pyplot), or an error that says how to install matplotlib."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError(
+            "kmeanskit.plotting needs matplotlib: pip install 'kmeanskit[plot]'"
+        ) from None
+    return Figure(layout="constrained", **kwargs)
 
-    return Figure(figsize=figsize, layout="constrained").add_subplot()
+
+def _new_axes(ax, figsize=(6.0, 4.5)):
+    return ax if ax is not None else _figure(figsize=figsize).add_subplot()
 
 
 def _integer_ticks(ax) -> None:
@@ -252,8 +259,6 @@ def plot_suggest_k(result, X=None):
     >>> len(fig.axes)
     6
     """
-    from matplotlib.figure import Figure
-
     table, chosen = result.table, result.chosen
     ks = table["k"]
     panels = [p for p in ("inertia", "silhouette", "gap", "calinski_harabasz", "davies_bouldin")
@@ -261,7 +266,7 @@ def plot_suggest_k(result, X=None):
     n_panels = len(panels) + (X is not None)
     cols = 3 if n_panels > 4 else 2
     rows = -(-n_panels // cols)
-    fig = Figure(figsize=(5.0 * cols, 3.8 * rows), layout="constrained")
+    fig = _figure(figsize=(5.0 * cols, 3.8 * rows))
     axes = [fig.add_subplot(rows, cols, i + 1) for i in range(n_panels)]
     method_of = {"inertia": "elbow", "silhouette": "silhouette", "gap": "gap",
                  "calinski_harabasz": "ch", "davies_bouldin": "db"}  # fmt: skip
