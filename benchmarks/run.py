@@ -207,16 +207,18 @@ def same_init(w: Workload, X, repeats: int) -> dict:
     return out
 
 
-def defaults(w: Workload, X, seeds: int) -> dict:
+def _over_seeds(make, X, seeds: int, centres_from) -> dict:
+    """Run every callable of ``make(seed)`` on X for each seed: median seconds, mean inertia
+    of the centres ``centres_from(result)`` gives (one shared inertia function)."""
     out = {}
     for seed in range(seeds):
-        for name, fit in peers(w, None, 0, seed).items():
+        for name, fn in make(seed).items():
             t = time.perf_counter()
-            model = fit(X)
+            result = fn(X)
             seconds = time.perf_counter() - t
             entry = out.setdefault(name, {"seconds": [], "inertia": []})
             entry["seconds"].append(seconds)
-            entry["inertia"].append(inertia_of(X, centres_of(model)))
+            entry["inertia"].append(inertia_of(X, centres_from(result)))
     return {
         name: {
             "seconds": statistics.median(v["seconds"]),
@@ -224,6 +226,10 @@ def defaults(w: Workload, X, seeds: int) -> dict:
         }
         for name, v in out.items()
     }
+
+
+def defaults(w: Workload, X, seeds: int) -> dict:
+    return _over_seeds(lambda seed: peers(w, None, 0, seed), X, seeds, centres_of)
 
 
 def seeders(w: Workload, seed: int) -> dict:
@@ -246,22 +252,7 @@ def seeders(w: Workload, seed: int) -> dict:
 
 
 def seeding(w: Workload, X, seeds: int) -> dict:
-    out = {}
-    for seed in range(seeds):
-        for name, seed_fn in seeders(w, seed).items():
-            t = time.perf_counter()
-            centers = seed_fn(X)
-            seconds = time.perf_counter() - t
-            entry = out.setdefault(name, {"seconds": [], "inertia": []})
-            entry["seconds"].append(seconds)
-            entry["inertia"].append(inertia_of(X, centers))
-    return {
-        name: {
-            "seconds": statistics.median(v["seconds"]),
-            "inertia_mean": float(np.mean(v["inertia"])),
-        }
-        for name, v in out.items()
-    }
+    return _over_seeds(lambda seed: seeders(w, seed), X, seeds, lambda centers: centers)
 
 
 _CHILD = r"""
@@ -341,6 +332,21 @@ def _fmt_ratio(ours: float, theirs: float) -> str:
     return f"{theirs / ours:.2f}x"
 
 
+def _speedup_rows(results: dict, section: str, baseline: str) -> list[str]:
+    """Table rows of one timed section: seconds, mean inertia, speed-up over ``baseline``."""
+    rows = []
+    for wname, r in results.items():
+        if section not in r:
+            continue
+        base = r[section][baseline]["seconds"]
+        for name, v in r[section].items():
+            rows.append(
+                f"| {wname} | {_cell(name)} | {v['seconds']:.3f} | {v['inertia_mean']:.6e} | "
+                f"{base / v['seconds']:.2f}x |"
+            )
+    return rows
+
+
 def write_report(path: Path, meta: dict, results: dict) -> None:
     lines = [
         "# kmeanskit benchmark results",
@@ -392,15 +398,7 @@ def write_report(path: Path, meta: dict, results: dict) -> None:
         "| workload | implementation | seconds | mean inertia | speed-up vs sklearn |",
         "|---|---|---|---|---|",
     ]
-    for wname, r in results.items():
-        if "defaults" not in r:
-            continue
-        base = r["defaults"]["sklearn"]["seconds"]
-        for name, v in r["defaults"].items():
-            lines.append(
-                f"| {wname} | {_cell(name)} | {v['seconds']:.3f} | {v['inertia_mean']:.6e} | "
-                f"{base / v['seconds']:.2f}x |"
-            )
+    lines += _speedup_rows(results, "defaults", "sklearn")
     lines += [
         "",
         "Seeding alone (median seconds, mean inertia of the initial centres):",
@@ -408,15 +406,7 @@ def write_report(path: Path, meta: dict, results: dict) -> None:
         "| workload | seeding | seconds | mean inertia | speed-up vs sklearn |",
         "|---|---|---|---|---|",
     ]
-    for wname, r in results.items():
-        if "seeding" not in r:
-            continue
-        base = r["seeding"]["sklearn k-means++"]["seconds"]
-        for name, v in r["seeding"].items():
-            lines.append(
-                f"| {wname} | {_cell(name)} | {v['seconds']:.3f} | {v['inertia_mean']:.6e} | "
-                f"{base / v['seconds']:.2f}x |"
-            )
+    lines += _speedup_rows(results, "seeding", "sklearn k-means++")
     lines += [
         "",
         "## 3. Peak memory (fresh subprocess per implementation, 2 iterations)",

@@ -27,11 +27,14 @@ import numpy as np
 from ._progress import Progress, ProgressCallback
 from ._random import as_generator
 from .metrics import (
+    _calinski_harabasz,
+    _check_labels,
+    _cluster_stats,
+    _davies_bouldin,
     _dense_input,
-    calinski_harabasz_score,
-    davies_bouldin_score,
-    silhouette_estimate,
-    silhouette_samples,
+    _estimate,
+    _prepare_pairwise,
+    _silhouette_of_rows,
 )
 
 METHODS = ("elbow", "silhouette", "gap", "ch", "db")
@@ -265,8 +268,16 @@ def suggest_k(
         raise TypeError("pass random_state to suggest_k itself, not through kmeans_params.")
     if gap_rule not in ("global", "tibshirani"):
         raise ValueError(f"gap_rule must be 'global' or 'tibshirani', got {gap_rule!r}.")
+    if (
+        isinstance(silhouette_sample_size, bool)
+        or not isinstance(silhouette_sample_size, (int, np.integer))
+        or silhouette_sample_size < 1
+    ):
+        raise ValueError(f"sample_size must be a positive integer, got {silhouette_sample_size!r}.")
     kmeans_params.setdefault("n_init", DEFAULT_N_INIT)
     rng = as_generator(random_state)
+    # the metrics' inputs, prepared once for every k: centred float64 rows for the silhouette
+    pairwise = _prepare_pairwise(X, "euclidean") if "silhouette" in methods else None
     seeds = rng.integers(0, 2**31 - 1, size=ks.size)
 
     use_gap = "gap" in methods
@@ -287,24 +298,26 @@ def suggest_k(
             table["k"].append(int(k))
             table["inertia"].append(model.inertia_)
             bar.step(f"k={k}")
-            n_labels = np.unique(model.labels_).size
+            codes, n_labels = _check_labels(model.labels_, n, need_two=False)
             sil = low = high = ch = db = math.nan
             if 2 <= n_labels <= n - 1:
                 if "silhouette" in methods:
                     if n <= silhouette_sample_size:
-                        sil = float(np.mean(silhouette_samples(X, model.labels_)))
-                    else:
-                        est = silhouette_estimate(
-                            X,
-                            model.labels_,
-                            sample_size=silhouette_sample_size,
-                            random_state=int(seed),
+                        every_row = np.arange(n, dtype=np.int64)
+                        values = _silhouette_of_rows(
+                            pairwise, codes, n_labels, every_row, "euclidean"
                         )
+                        sil = float(np.mean(values))
+                    else:
+                        est = _estimate(
+                            pairwise, codes, n_labels, int(silhouette_sample_size), 0.95,
+                            "euclidean", int(seed),
+                        )  # fmt: skip
                         sil, low, high = est.mean, est.low, est.high
-                if "ch" in methods:
-                    ch = calinski_harabasz_score(X, model.labels_)
-                if "db" in methods:
-                    db = davies_bouldin_score(X, model.labels_)
+                if "ch" in methods or "db" in methods:
+                    stats = _cluster_stats(X, codes, n_labels)
+                    ch = _calinski_harabasz(X, stats) if "ch" in methods else math.nan
+                    db = _davies_bouldin(stats) if "db" in methods else math.nan
             gap = se = math.nan
             if use_gap:
                 log_w = math.log(max(model.inertia_, np.finfo(float).tiny))

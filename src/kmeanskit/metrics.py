@@ -25,8 +25,9 @@ DENSE_BUDGET_BYTES = 512 * 2**20
 
 
 # ----------------------------------------------------------------------------- validation
-def _check_labels(labels, n_samples: int, *, need_two: bool = True) -> tuple[np.ndarray, int]:
-    """Labels as codes ``0..k-1`` (any hashable labels allowed, as in scikit-learn)."""
+def _label_codes(labels, n_samples: int, *, need_two: bool = True):
+    """Labels as codes ``0..k-1`` and the distinct labels they stand for (any hashable labels
+    allowed, as in scikit-learn)."""
     labels = np.asarray(labels)
     if labels.ndim != 1:
         raise ValueError(f"labels must be 1-D, got an array of shape {labels.shape}.")
@@ -35,13 +36,18 @@ def _check_labels(labels, n_samples: int, *, need_two: bool = True) -> tuple[np.
             f"labels has {labels.shape[0]} entries but X has {n_samples} rows; give one label "
             "per row."
         )
-    _, codes = np.unique(labels, return_inverse=True)
-    n_labels = int(codes.max()) + 1 if codes.size else 0
-    if need_two and not 2 <= n_labels <= n_samples - 1:
+    names, codes = np.unique(labels, return_inverse=True)
+    if need_two and not 2 <= names.size <= n_samples - 1:
         raise ValueError(
-            f"Number of labels is {n_labels}. Valid values are 2 to n_samples - 1 (inclusive)."
+            f"Number of labels is {names.size}. Valid values are 2 to n_samples - 1 (inclusive)."
         )
-    return codes.astype(np.int64).ravel(), n_labels
+    return codes.astype(np.int64).ravel(), names
+
+
+def _check_labels(labels, n_samples: int, *, need_two: bool = True) -> tuple[np.ndarray, int]:
+    """Labels as codes ``0..k-1`` and their number k."""
+    codes, names = _label_codes(labels, n_samples, need_two=need_two)
+    return codes, names.size
 
 
 def _dense_input(X, name: str = "X") -> np.ndarray:
@@ -267,14 +273,19 @@ def silhouette_estimate(
     """
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
-    X = _prepare_pairwise(X, metric)
-    n = X.shape[0]
-    codes, n_labels = _check_labels(labels, n)
     if isinstance(sample_size, bool) or not isinstance(sample_size, (int, np.integer)):
         raise ValueError(f"sample_size must be a positive integer, got {sample_size!r}.")
     if sample_size < 1:
         raise ValueError(f"sample_size must be a positive integer, got {sample_size}.")
-    m = min(int(sample_size), n)
+    X = _prepare_pairwise(X, metric)
+    codes, n_labels = _check_labels(labels, X.shape[0])
+    return _estimate(X, codes, n_labels, int(sample_size), confidence, metric, random_state)
+
+
+def _estimate(X, codes, n_labels, sample_size, confidence, metric, random_state):
+    """``silhouette_estimate`` on data from :func:`_prepare_pairwise` and label codes."""
+    n = X.shape[0]
+    m = min(sample_size, n)
     rows = np.sort(as_generator(random_state).choice(n, m, replace=False)).astype(np.int64)
     values = _silhouette_of_rows(X, codes, n_labels, rows, metric)
     mean = float(values.mean())
@@ -334,12 +345,22 @@ def calinski_harabasz_score(X, labels) -> float:
     200.0
     """
     X = _dense_input(X)
-    n = X.shape[0]
-    codes, k = _check_labels(labels, n)
+    codes, k = _check_labels(labels, X.shape[0])
+    return _calinski_harabasz(X, _cluster_stats(X, codes, k))
+
+
+def _cluster_stats(X, codes, k) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What CH and DB both need: codes, cluster means, sizes, squared distances to the mean."""
     centers, sizes = _cluster_means(X, codes, k)
+    return codes, centers, sizes, _sq_dist_to_centre(X, centers, codes)
+
+
+def _calinski_harabasz(X, stats) -> float:
+    _, centers, sizes, sq_dist = stats
+    n, k = X.shape[0], centers.shape[0]
     mean = X.mean(axis=0, dtype=np.float64)
     between = float(sizes @ ((centers - mean) ** 2).sum(axis=1))
-    within = float(_sq_dist_to_centre(X, centers, codes).sum())
+    within = float(sq_dist.sum())
     if within == 0.0:
         return 1.0
     return between * (n - k) / (within * (k - 1))
@@ -356,11 +377,12 @@ def davies_bouldin_score(X, labels) -> float:
     """
     X = _dense_input(X)
     codes, k = _check_labels(labels, X.shape[0])
-    centers, sizes = _cluster_means(X, codes, k)
-    spread = (
-        np.bincount(codes, weights=np.sqrt(_sq_dist_to_centre(X, centers, codes)), minlength=k)
-        / sizes
-    )
+    return _davies_bouldin(_cluster_stats(X, codes, k))
+
+
+def _davies_bouldin(stats) -> float:
+    codes, centers, sizes, sq_dist = stats
+    spread = np.bincount(codes, weights=np.sqrt(sq_dist), minlength=centers.shape[0]) / sizes
     gaps = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
     if np.allclose(spread, 0) or np.allclose(gaps, 0):
         return 0.0

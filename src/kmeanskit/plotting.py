@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .metrics import _check_labels, _dense_input, silhouette_samples
+from .metrics import _dense_input, _label_codes, silhouette_samples
 
 
 def _figure(**kwargs):
@@ -110,8 +110,8 @@ def plot_clusters(
     'PC1'
     """
     X = _dense_input(X)
-    codes, k = _check_labels(labels, X.shape[0], need_two=False)
-    uniques = np.unique(np.asarray(labels))
+    codes, uniques = _label_codes(labels, X.shape[0], need_two=False)
+    k = uniques.size
     if centers is None:
         centers = np.array([X[codes == c].mean(axis=0) for c in range(k)])
     centers = np.asarray(centers, dtype=np.float64)
@@ -219,8 +219,8 @@ def plot_silhouette(X=None, labels=None, *, samples=None, metric: str = "euclide
             raise ValueError("give X (to compute the silhouette) or samples.")
         samples = silhouette_samples(X, labels, metric=metric)
     samples = np.asarray(samples, dtype=np.float64)
-    codes, k = _check_labels(labels, samples.shape[0], need_two=False)
-    uniques = np.unique(np.asarray(labels))
+    codes, uniques = _label_codes(labels, samples.shape[0], need_two=False)
+    k = uniques.size
     ax = _new_axes(ax, figsize=(6.0, 5.0))
     colours = _palette(k)
     gap = max(10, samples.size // 100)

@@ -31,7 +31,7 @@ from ._kernels.blocks import n_blocks_for
 from ._validation import unit_weights
 from .seeding import _dense_row, canonical_order, greedy_kmeans_plusplus
 from .solvers import lloyd
-from .solvers._data import DenseData, as_solver_data, centres_shift
+from .solvers._data import DenseData, as_solver_data, nearest_with_distances
 
 N_ROUNDS = 5
 """Sampling rounds; Bahmani et al. find 5 rounds with l = 2k as good as k-means++."""
@@ -41,25 +41,6 @@ OVERSAMPLING = 2.0
 
 RECLUSTER_MAX_ITER = 30
 """Weighted Lloyd iterations on the candidates after their k-means++ seeding."""
-
-
-def _nearest_of(data, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of the nearest of ``centers`` for every row and its squared distance (float64).
-
-    The argmin comes from the GEMM kernel; the distance to the chosen centre is then computed
-    directly, so it does not suffer the expansion's cancellation.
-    """
-    n, d = data.shape
-    centers = np.ascontiguousarray(centers, dtype=data.dtype)
-    shift = np.zeros(d, dtype=data.dtype) if data.sparse else centres_shift(centers)
-    shifted = np.ascontiguousarray(centers - shift)
-    n_blocks = n_blocks_for(n, centers.shape[0], d)
-    labels = np.full(n, -1, dtype=np.int32)
-    data.lloyd_pass(
-        unit_weights(n), shift, shifted, labels, np.zeros((n_blocks, 0, 0)),
-        np.zeros((n_blocks, 0)), False,
-    )  # fmt: skip
-    return labels, data.sq_dist_to_assigned(shift, shifted, labels)
 
 
 def kmeans_parallel(
@@ -86,7 +67,7 @@ def kmeans_parallel(
     target = (1.0 - rng.random(1)) * float(weights.sum())
     first = int(kernels.sample_in_order(order, weights, ones, target)[0])
     chosen = [np.array([first])]
-    owner, closest = _nearest_of(data, _dense_row(X, first)[None, :])
+    owner, closest = nearest_with_distances(data, _dense_row(X, first)[None, :])
     owner = owner.astype(np.int64)
     n_candidates = 1
 
@@ -105,7 +86,7 @@ def kmeans_parallel(
             new_centers = X[new].toarray()
         else:
             new_centers = X[new]
-        labels, dist = _nearest_of(data, new_centers)
+        labels, dist = nearest_with_distances(data, new_centers)
         closer = dist < closest
         closest[closer] = dist[closer]
         owner[closer] = labels[closer] + n_candidates

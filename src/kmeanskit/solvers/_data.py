@@ -14,6 +14,7 @@ import scipy.sparse as sp
 
 from .._kernels import dense, sparse
 from .._kernels.blocks import n_blocks_for, tile_rows_for
+from .._validation import unit_weights
 
 
 def sq_norms(centers: np.ndarray) -> np.ndarray:
@@ -117,6 +118,26 @@ def as_solver_data(X) -> DenseData | CsrData:
     return CsrData(X) if sp.issparse(X) else DenseData(X)
 
 
+def _shifted_centres(data, centers) -> tuple[np.ndarray, np.ndarray]:
+    """The shift used against fitted centres (zero for CSR) and the centres minus it."""
+    centers = np.ascontiguousarray(centers, dtype=data.dtype)
+    d = data.shape[1]
+    shift = np.zeros(d, dtype=data.dtype) if data.sparse else centres_shift(centers)
+    return shift, np.ascontiguousarray(centers - shift)
+
+
+def _nearest(data, weights, shift, shifted, out: np.ndarray | None) -> np.ndarray:
+    """Label of the nearest (shifted) centre for every row, through the Lloyd kernel."""
+    n = data.shape[0]
+    n_blocks = n_blocks_for(n, shifted.shape[0], data.shape[1])
+    labels = np.empty(n, dtype=np.int32) if out is None else out
+    labels.fill(-1)
+    no_sums = np.zeros((n_blocks, 0, 0))
+    no_weights = np.zeros((n_blocks, 0))
+    data.lloyd_pass(weights, shift, shifted, labels, no_sums, no_weights, False)
+    return labels
+
+
 def assign(data, weights, centers, out: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Labels and inertia of the data against fitted centres (original coordinates).
 
@@ -124,24 +145,26 @@ def assign(data, weights, centers, out: np.ndarray | None = None) -> tuple[np.nd
     ``predict``/``score``, so that both give the same answer for the same data. ``out``, an
     (n,) int32 array, receives the labels instead of a new array.
     """
-    n, d = data.shape
-    centers = np.ascontiguousarray(centers, dtype=data.dtype)
-    shift = np.zeros(d, dtype=data.dtype) if data.sparse else centres_shift(centers)
-    shifted = np.ascontiguousarray(centers - shift)
-    n_blocks = n_blocks_for(n, centers.shape[0], d)
-    labels = np.empty(n, dtype=np.int32) if out is None else out
-    labels.fill(-1)
-    no_sums = np.zeros((n_blocks, 0, 0))
-    no_weights = np.zeros((n_blocks, 0))
-    data.lloyd_pass(weights, shift, shifted, labels, no_sums, no_weights, False)
+    shift, shifted = _shifted_centres(data, centers)
+    labels = _nearest(data, weights, shift, shifted, out)
+    n_blocks = n_blocks_for(data.shape[0], shifted.shape[0], data.shape[1])
     return labels, data.inertia(weights, shift, shifted, labels, n_blocks)
+
+
+def nearest_with_distances(data, centers) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the nearest of ``centers`` for every row and its squared distance (float64).
+
+    The argmin comes from the GEMM kernel, as in :func:`assign`; the distance to the chosen
+    centre is then computed directly, so it does not suffer the expansion's cancellation.
+    """
+    shift, shifted = _shifted_centres(data, centers)
+    labels = _nearest(data, unit_weights(data.shape[0]), shift, shifted, None)
+    return labels, data.sq_dist_to_assigned(shift, shifted, labels)
 
 
 def distances(data, centers) -> np.ndarray:
     """(n, k) Euclidean distances to fitted centres, in the data's dtype."""
     n, d = data.shape
-    centers = np.ascontiguousarray(centers, dtype=data.dtype)
-    shift = np.zeros(d, dtype=data.dtype) if data.sparse else centres_shift(centers)
-    shifted = np.ascontiguousarray(centers - shift)
-    sq = data.sq_distances(shift, shifted, n_blocks_for(n, centers.shape[0], d))
+    shift, shifted = _shifted_centres(data, centers)
+    sq = data.sq_distances(shift, shifted, n_blocks_for(n, shifted.shape[0], d))
     return np.sqrt(sq, out=sq)
