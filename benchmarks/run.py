@@ -99,6 +99,7 @@ def peers(w: Workload, init: np.ndarray | None, iters: int, seed: int = 0) -> di
     out = {
         "kmeanskit-lloyd": lambda X: KMeans(w.k, algorithm="lloyd", **start, **fixed).fit(X),
         "kmeanskit-hamerly": lambda X: KMeans(w.k, algorithm="hamerly", **start, **fixed).fit(X),
+        "kmeanskit-yinyang": lambda X: KMeans(w.k, algorithm="yinyang", **start, **fixed).fit(X),
         "sklearn-lloyd": lambda X: SkKMeans(w.k, algorithm="lloyd", **start, **fixed).fit(X),
         "sklearn-elkan": lambda X: SkKMeans(w.k, algorithm="elkan", **start, **fixed).fit(X),
     }

@@ -1,5 +1,9 @@
 """Invariants of the solver, checked on data that hypothesis chooses."""
 
+import importlib
+from contextlib import contextmanager
+from unittest.mock import patch
+
 import numba
 import numpy as np
 import pytest
@@ -7,6 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kmeanskit import KMeans
+
+# the module, not the function that kmeanskit.solvers exports under the same name
+yinyang_solver = importlib.import_module("kmeanskit.solvers.yinyang")
 
 SETTINGS = settings(max_examples=40, deadline=None)
 # duplicated rows may give duplicated initial centres: the warning is expected there
@@ -92,7 +99,7 @@ def test_row_order_does_not_matter_given_the_same_init(problem, seed):
     assert (np.abs(gap) <= tol[differ]).all()
 
 
-@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly"])
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "yinyang"])
 @SETTINGS
 @given(problem=problems())
 def test_identical_results_with_one_and_two_threads(algorithm, problem):
@@ -103,7 +110,8 @@ def test_identical_results_with_one_and_two_threads(algorithm, problem):
         for threads in (1, 2):
             numba.set_num_threads(threads)
             km = KMeans(len(init), init=init, n_init=1, algorithm=algorithm)
-            fits.append(km.fit(X, sample_weight=weights))
+            with small_groups(direct_fraction=1.0):
+                fits.append(km.fit(X, sample_weight=weights))
     finally:
         numba.set_num_threads(before)
     np.testing.assert_array_equal(fits[0].labels_, fits[1].labels_)
@@ -131,12 +139,29 @@ def test_default_fit_reproducible_for_any_thread_count(threads):
     assert km.inertia_ == other.inertia_
 
 
+@contextmanager
+def small_groups(direct_fraction):
+    """Yinyang with two centres per group, so that hypothesis's small k still makes several
+    groups; ``direct_fraction`` 1 searches every failing row one distance at a time, 0 sends
+    them all through the GEMM tile."""
+    with (
+        patch.object(yinyang_solver, "CENTRES_PER_GROUP", 2),
+        patch.object(yinyang_solver, "DIRECT_FRACTION", direct_fraction),
+    ):
+        yield
+
+
+@pytest.mark.parametrize(
+    "algorithm, direct_fraction", [("hamerly", None), ("yinyang", 0.0), ("yinyang", 1.0)]
+)
 @SETTINGS
-@given(problems())
-def test_hamerly_equals_lloyd_from_the_same_init(problem):
+@given(problem=problems())
+def test_bounded_solvers_equal_lloyd_from_the_same_init(algorithm, direct_fraction, problem):
     X, weights, init = problem
     a = KMeans(len(init), init=init, n_init=1).fit(X, sample_weight=weights)
-    b = KMeans(len(init), init=init, n_init=1, algorithm="hamerly").fit(X, sample_weight=weights)
+    with small_groups(direct_fraction if direct_fraction is not None else 1.0):
+        b = KMeans(len(init), init=init, n_init=1, algorithm=algorithm)
+        b.fit(X, sample_weight=weights)
     rtol = 1e-9 if X.dtype == np.float64 else 1e-4
     np.testing.assert_allclose(b.inertia_, a.inertia_, rtol=rtol, atol=1e-12)
     d2 = _sq_distances(X, b.cluster_centers_)

@@ -9,10 +9,12 @@ is tested the same way: same initial centres => same result as the reference Llo
 from ._result import KMeansResult
 from .hamerly import hamerly
 from .lloyd import lloyd
+from .yinyang import yinyang
 
 SOLVERS = {
     "lloyd": lloyd,
     "hamerly": hamerly,
+    "yinyang": yinyang,
     # scikit-learn's name for its bound-based exact solver; ours is Hamerly's (O(n) bounds)
     "elkan": hamerly,
 }
@@ -38,4 +40,4 @@ def choose_solver(algorithm: str, n_clusters: int, sparse: bool) -> str:
     return "hamerly" if n_clusters >= AUTO_HAMERLY_MIN_CLUSTERS else "lloyd"
 
 
-__all__ = ["KMeansResult", "SOLVERS", "choose_solver", "hamerly", "lloyd"]
+__all__ = ["KMeansResult", "SOLVERS", "choose_solver", "hamerly", "lloyd", "yinyang"]
