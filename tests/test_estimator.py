@@ -143,22 +143,27 @@ print(numba.threading_layer())
 
 
 def test_auto_algorithm_rule():
-    from kmeanskit.solvers import AUTO_HAMERLY_MIN_CLUSTERS, choose_solver
+    from kmeanskit.solvers import SOLVERS, choose_solver, yinyang
 
     assert KMeans().algorithm == "auto"
-    assert choose_solver("auto", AUTO_HAMERLY_MIN_CLUSTERS - 1, sparse=False) == "lloyd"
-    assert choose_solver("auto", AUTO_HAMERLY_MIN_CLUSTERS, sparse=False) == "hamerly"
-    assert choose_solver("auto", 1000, sparse=True) == "lloyd"
-    assert choose_solver("elkan", 3, sparse=False) == "elkan"
+    assert choose_solver("auto", 127, 16, sparse=False) == "lloyd"
+    assert choose_solver("auto", 128, 2, sparse=False) == "yinyang"
+    assert choose_solver("auto", 31, 64, sparse=False) == "lloyd"
+    assert choose_solver("auto", 32, 64, sparse=False) == "yinyang"
+    assert choose_solver("auto", 32, 63, sparse=False) == "lloyd"
+    assert choose_solver("auto", 1000, 64, sparse=True) == "lloyd"
+    assert choose_solver("elkan", 3, 2, sparse=False) == "elkan"
+    assert SOLVERS["elkan"] is yinyang
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_auto_with_many_clusters_equals_lloyd(dtype):
-    Xk, _ = make_blobs(n_samples=5000, n_features=4, centers=80, random_state=0)
+    """k = 150 makes "auto" run Yinyang."""
+    Xk, _ = make_blobs(n_samples=6000, n_features=4, centers=160, random_state=0)
     Xk = Xk.astype(dtype)
-    init = Xk[np.random.default_rng(0).choice(len(Xk), 70, replace=False)]
-    auto = KMeans(70, init=init).fit(Xk)
-    lloyd = KMeans(70, init=init, algorithm="lloyd").fit(Xk)
+    init = Xk[np.random.default_rng(0).choice(len(Xk), 150, replace=False)]
+    auto = KMeans(150, init=init).fit(Xk)
+    lloyd = KMeans(150, init=init, algorithm="lloyd").fit(Xk)
     np.testing.assert_array_equal(auto.labels_, lloyd.labels_)
     np.testing.assert_allclose(auto.inertia_, lloyd.inertia_, rtol=1e-6)
     assert auto.n_iter_ == lloyd.n_iter_

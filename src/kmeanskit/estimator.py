@@ -77,13 +77,15 @@ default=None
     copy_x : bool, default=True
         Accepted for compatibility. kmeanskit never modifies ``X`` and never copies it to
         centre it (centring happens chunk by chunk inside the kernels), so this has no effect.
-    algorithm : {"auto", "lloyd", "hamerly", "elkan"}, default="auto"
+    algorithm : {"auto", "lloyd", "yinyang", "hamerly", "elkan"}, default="auto"
         The exact solver; all give the same result from the same initial centres (up to
         floating-point ties). ``"lloyd"`` computes every distance with GEMM tiles;
-        ``"hamerly"`` skips most of them with triangle-inequality bounds (O(n) memory);
-        ``"elkan"`` is accepted for scikit-learn compatibility and runs ``"hamerly"``.
-        ``"auto"`` picks Hamerly for dense data with ``n_clusters >= 64`` and Lloyd
-        otherwise, a rule measured in ``benchmarks/RESULTS.md``.
+        ``"yinyang"`` skips most of them with one triangle-inequality bound per group of
+        about 10 centres (n x k/10 float32, capped at 256 MiB); ``"hamerly"`` with a single
+        bound per point (O(n) memory); ``"elkan"`` is accepted for scikit-learn
+        compatibility and runs ``"yinyang"``. ``"auto"`` picks Yinyang for dense data with
+        ``n_clusters >= 128``, or ``>= 32`` with ``n_features >= 64``, and Lloyd otherwise,
+        a rule measured in ``benchmarks/SOLVERS.md``.
 
     Attributes
     ----------
@@ -245,7 +247,7 @@ default=None
 
     def _best_of_runs(self, X, weights, rng, n_runs: int) -> KMeansResult:
         """Seed and solve ``n_runs`` times; keep the lowest inertia (a different partition)."""
-        solve = SOLVERS[choose_solver(self.algorithm, self.n_clusters, sp.issparse(X))]
+        solve = SOLVERS[choose_solver(self.algorithm, self.n_clusters, X.shape[1], sp.issparse(X))]
         data = as_solver_data(X)
         shift, mean_variance = data.moments(weights)
         tol = self.tol * mean_variance

@@ -44,8 +44,9 @@ def _sq_dist(x, centers, p):
 
 
 @njit(cache=True, inline="always")
-def _search_tile(xbuf, m, pending, centers_t, c_sq, members, group_start, margin, dots, labels,
-                 upper, lower):
+def _search_tile(
+    xbuf, m, pending, centers_t, c_sq, members, group_start, margin, dots, labels, upper, lower
+):
     """GEMM + argmin for ``m`` queued rows, as Lloyd; reset all their bounds. Returns changes.
 
     ``centers_t`` and ``c_sq`` are in group order, so each group's distances are contiguous;
@@ -101,8 +102,9 @@ def _search_tile(xbuf, m, pending, centers_t, c_sq, members, group_start, margin
 
 
 @njit(cache=True)
-def _group_search(x, a, u, lb, group_drift, moved, centers64, group_of, members, group_start,
-                  lower_row):
+def _group_search(
+    x, a, u, lb, group_drift, moved, centers64, group_of, members, group_start, lower_row
+):
     """Search the groups that may hold a centre nearer than ``u`` (the exact distance to ``a``).
 
     ``lb`` holds the row's group bounds after this iteration's drift; ``lower_row`` receives
@@ -247,8 +249,17 @@ def yinyang_pass(
                         search = True
                     else:
                         best, best_d, computed = _group_search(
-                            x, a, u, lb, group_drift, moved, centers64, group_of, members,
-                            group_start, lower[i],
+                            x,
+                            a,
+                            u,
+                            lb,
+                            group_drift,
+                            moved,
+                            centers64,
+                            group_of,
+                            members,
+                            group_start,
+                            lower[i],
                         )
                         direct[b] += computed
                         upper[i] = best_d
@@ -262,15 +273,35 @@ def yinyang_pass(
                 m += 1
                 if m == tile_rows:
                     changed[b] += _search_tile(
-                        xbuf, m, pending, centers_t, c_sq, members, group_start, margin, dots,
-                        labels, upper, lower,
+                        xbuf,
+                        m,
+                        pending,
+                        centers_t,
+                        c_sq,
+                        members,
+                        group_start,
+                        margin,
+                        dots,
+                        labels,
+                        upper,
+                        lower,
                     )
                     tiled[b] += m
                     m = 0
         if m > 0:
             changed[b] += _search_tile(
-                xbuf, m, pending, centers_t, c_sq, members, group_start, margin, dots, labels,
-                upper, lower,
+                xbuf,
+                m,
+                pending,
+                centers_t,
+                c_sq,
+                members,
+                group_start,
+                margin,
+                dots,
+                labels,
+                upper,
+                lower,
             )
             tiled[b] += m
         block_sums[b, :, :] = 0.0

@@ -15,29 +15,36 @@ SOLVERS = {
     "lloyd": lloyd,
     "hamerly": hamerly,
     "yinyang": yinyang,
-    # scikit-learn's name for its bound-based exact solver; ours is Hamerly's (O(n) bounds)
-    "elkan": hamerly,
+    # scikit-learn's name for its bound-based exact solver; ours is the fastest of ours
+    "elkan": yinyang,
 }
 
-AUTO_HAMERLY_MIN_CLUSTERS = 64
-"""From benchmarks/RESULTS.md (same init, 20 iterations, 2 cores): Hamerly beats Lloyd at
-k = 64, 256 and 1024 (by 1.07-1.35x) and loses at k = 8, 16 and 32 (by 1.1-1.9x), where
-Lloyd's GEMM is cheap and the bound bookkeeping is not."""
+AUTO_YINYANG_MIN_CLUSTERS = 128
+AUTO_YINYANG_HIGH_D_MIN_CLUSTERS = 32
+AUTO_YINYANG_HIGH_D = 64
+"""From benchmarks/SOLVERS.md (float32 mixtures, n = 200k, same init, 20 iterations, 2
+cores): Yinyang beats Lloyd at k >= 128 for d = 3, 16 and 64 (1.1-2.6x) and at k >= 32 for
+d = 64 (1.3-1.5x); Lloyd wins at k <= 64 for d <= 16 (by 1.0-1.3x), where its GEMM is cheap
+and the bound bookkeeping is not. Hamerly is never clearly fastest there."""
 
 
-def choose_solver(algorithm: str, n_clusters: int, sparse: bool) -> str:
+def choose_solver(algorithm: str, n_clusters: int, n_features: int, sparse: bool) -> str:
     """The solver ``algorithm`` names; ``"auto"`` applies the measured rule above.
 
     Examples
     --------
-    >>> choose_solver("auto", 8, sparse=False), choose_solver("auto", 256, sparse=False)
-    ('lloyd', 'hamerly')
+    >>> choose_solver("auto", 8, 2, sparse=False), choose_solver("auto", 256, 16, sparse=False)
+    ('lloyd', 'yinyang')
     """
     if algorithm != "auto":
         return algorithm
-    if sparse:  # Hamerly runs Lloyd on CSR input anyway
+    if sparse:  # the bounded solvers run Lloyd on CSR input anyway
         return "lloyd"
-    return "hamerly" if n_clusters >= AUTO_HAMERLY_MIN_CLUSTERS else "lloyd"
+    if n_clusters >= AUTO_YINYANG_MIN_CLUSTERS:
+        return "yinyang"
+    if n_features >= AUTO_YINYANG_HIGH_D and n_clusters >= AUTO_YINYANG_HIGH_D_MIN_CLUSTERS:
+        return "yinyang"
+    return "lloyd"
 
 
 __all__ = ["KMeansResult", "SOLVERS", "choose_solver", "hamerly", "lloyd", "yinyang"]
