@@ -12,7 +12,7 @@ Sums are then accumulated in row order, bit-identical to Lloyd's whenever the la
 import numpy as np
 from numba import njit, prange
 
-from .dense import _block_rows
+from .dense import _block_rows, accumulate_rows
 
 
 @njit(cache=True, inline="always")
@@ -111,25 +111,13 @@ def hamerly_pass(
                     xbuf[m, f] = X[i, f] - x_shift[f]
                 pending[m] = i
                 m += 1
-                if m == tile_rows:
-                    changed[b] += _search_tile(
-                        xbuf, m, pending, centers_t, c_sq, margin, dots, labels, upper, lower
-                    )
-                    searched[b] += m
-                    m = 0
-        if m > 0:
-            changed[b] += _search_tile(
-                xbuf, m, pending, centers_t, c_sq, margin, dots, labels, upper, lower
-            )
-            searched[b] += m
-        block_sums[b, :, :] = 0.0
-        block_weights[b, :] = 0.0
-        for i in range(start, stop):
-            c = labels[i]
-            w = weights[i]
-            block_weights[b, c] += w
-            for f in range(d):
-                block_sums[b, c, f] += w * (X[i, f] - x_shift[f])
+            if m == tile_rows or (m > 0 and i == stop - 1):  # a full tile, or the block's end
+                changed[b] += _search_tile(
+                    xbuf, m, pending, centers_t, c_sq, margin, dots, labels, upper, lower
+                )
+                searched[b] += m
+                m = 0
+        accumulate_rows(X, weights, x_shift, labels, start, stop, block_sums[b], block_weights[b])
     return changed.sum(), searched.sum() - pruned.sum()
 
 

@@ -29,6 +29,24 @@ def _block_rows(b, n_blocks, n):
 
 
 @njit(cache=True, inline="always")
+def accumulate_rows(X, weights, x_shift, labels, start, stop, sums, cluster_weights):
+    """Weighted sums of the shifted rows ``start:stop`` per label, in row order (float64).
+
+    ``sums`` (k, d) and ``cluster_weights`` (k,) are one block's accumulators; they are reset
+    here. Row order makes them bit-identical to Lloyd's fused accumulation for equal labels.
+    """
+    d = X.shape[1]
+    sums[:, :] = 0.0
+    cluster_weights[:] = 0.0
+    for i in range(start, stop):
+        c = labels[i]
+        w = weights[i]
+        cluster_weights[c] += w
+        for f in range(d):
+            sums[c, f] += w * (X[i, f] - x_shift[f])
+
+
+@njit(cache=True, inline="always")
 def tile_argmin(dots, c_sq, m, best):
     """``best[i] = argmin_j c_sq[j] - 2 dots[i, j]`` for the first ``m`` rows of a tile.
 

@@ -19,7 +19,7 @@ last iteration's moves to a row as it reads its bounds, so there is no extra pas
 import numpy as np
 from numba import njit, prange
 
-from .dense import _block_rows
+from .dense import _block_rows, accumulate_rows
 
 _ROUND_DOWN = 1.0 - 1e-6
 """Float32 bounds are stored scaled by this, so rounding to float32 never raises them."""
@@ -271,45 +271,22 @@ def yinyang_pass(
                     xbuf[m, f] = X[i, f] - x_shift[f]
                 pending[m] = i
                 m += 1
-                if m == tile_rows:
-                    changed[b] += _search_tile(
-                        xbuf,
-                        m,
-                        pending,
-                        centers_t,
-                        c_sq,
-                        members,
-                        group_start,
-                        margin,
-                        dots,
-                        labels,
-                        upper,
-                        lower,
-                    )
-                    tiled[b] += m
-                    m = 0
-        if m > 0:
-            changed[b] += _search_tile(
-                xbuf,
-                m,
-                pending,
-                centers_t,
-                c_sq,
-                members,
-                group_start,
-                margin,
-                dots,
-                labels,
-                upper,
-                lower,
-            )
-            tiled[b] += m
-        block_sums[b, :, :] = 0.0
-        block_weights[b, :] = 0.0
-        for i in range(start, stop):
-            c = labels[i]
-            w = weights[i]
-            block_weights[b, c] += w
-            for f in range(d):
-                block_sums[b, c, f] += w * (X[i, f] - x_shift[f])
+            if m == tile_rows or (m > 0 and i == stop - 1):  # a full tile, or the block's end
+                changed[b] += _search_tile(
+                    xbuf,
+                    m,
+                    pending,
+                    centers_t,
+                    c_sq,
+                    members,
+                    group_start,
+                    margin,
+                    dots,
+                    labels,
+                    upper,
+                    lower,
+                )
+                tiled[b] += m
+                m = 0
+        accumulate_rows(X, weights, x_shift, labels, start, stop, block_sums[b], block_weights[b])
     return changed.sum(), direct.sum(), tiled.sum()
