@@ -6,7 +6,8 @@ Needs the ``bench`` extra (``pip install ".[bench]"``: faiss-cpu, psutil); a pee
 installed is reported as absent. Sections:
 
 1. Same initial centres, fixed iterations (``tol=0``): seconds per iteration (median of
-   repeats, fits of the different libraries interleaved), the ratio to every peer, and the final
+   repeats, fits of the different libraries interleaved, each after a short pause so that no
+   library's idle worker threads are still spinning), the ratio to every peer, and the final
    inertia computed by one shared function (:func:`inertia_of`) from each returned set of centres.
 2. Library defaults end to end (seeding + fit) over several seeds: seconds and inertia, with
    kmeanskit's ``init="k-means||"`` beside its default; then the seeding alone (kmeanskit
@@ -180,6 +181,18 @@ def floor_seconds_per_iter(w: Workload, floor: dict) -> float:
 
 
 # ----------------------------------------------------------------------------- sections
+SETTLE_SECONDS = 0.25
+"""Pause before every timed call. After a multi-threaded BLAS or OpenMP call returns, its
+worker threads keep spinning for up to ~0.1 s (OpenBLAS's THREAD_TIMEOUT is 2^28 cycles) and
+take the cores from whatever runs next: measured on blobs-100k-d2, a default kmeanskit fit took
+0.147 s right after a 2-thread numpy GEMM and 0.092 s after a pause (sklearn: 0.151 / 0.130).
+Without the pause the timings depend on which library happens to run after which."""
+
+
+def _settle() -> None:
+    time.sleep(SETTLE_SECONDS)
+
+
 def same_init(w: Workload, X, repeats: int) -> dict:
     from kmeanskit import kmeans_plusplus
 
@@ -191,6 +204,7 @@ def same_init(w: Workload, X, repeats: int) -> dict:
         fit(X[: min(len(X), 20 * w.k)])
     for _ in range(repeats):
         for name, fit in fits.items():
+            _settle()
             t = time.perf_counter()
             model = fit(X)
             times[name].append(time.perf_counter() - t)
@@ -214,6 +228,7 @@ def _over_seeds(make, X, seeds: int, centres_from) -> dict:
     out = {}
     for seed in range(seeds):
         for name, fn in make(seed).items():
+            _settle()
             t = time.perf_counter()
             result = fn(X)
             seconds = time.perf_counter() - t
