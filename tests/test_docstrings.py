@@ -16,6 +16,8 @@ MODULES = [
     "kmeanskit.choose_k",
     "kmeanskit.plotting",
     "kmeanskit.seeding_parallel",
+    "kmeanskit.solvers.yinyang",
+    "kmeanskit.persist",
 ]
 
 

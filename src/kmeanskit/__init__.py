@@ -20,6 +20,7 @@ _PUBLIC = {
     "KMeans": "kmeanskit.estimator",
     "kmeans_plusplus": "kmeanskit.seeding",
     "suggest_k": "kmeanskit.choose_k",
+    "load": "kmeanskit.persist",
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -308,6 +308,26 @@ default=None
         with kernel_section():
             return assign(as_solver_data(X), weights, self.cluster_centers_)
 
+    def save(self, path, *, overwrite: bool = True):
+        """Write the fitted model to ``path`` without pickle; read it with ``kmeanskit.load``.
+
+        The file is versioned and checksummed (format in :mod:`kmeanskit.persist`): loading
+        never runs code from it, and an edited or truncated file fails with a clear error.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, pathlib
+        >>> from kmeanskit import KMeans, load
+        >>> km = KMeans(2, random_state=0).fit(np.array([[0.0], [1.0], [9.0], [10.0]]))
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "segments.kmk"
+        >>> km.save(path)
+        >>> load(path).predict([[0.2], [9.9]]).tolist() == km.predict([[0.2], [9.9]]).tolist()
+        True
+        """
+        from .persist import save
+
+        save(self, path, overwrite=overwrite)
+
     def predict(self, X) -> np.ndarray:
         """Index of the closest cluster centre for every sample.
 
