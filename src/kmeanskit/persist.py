@@ -143,9 +143,75 @@ def _kmeans_from_state(params: dict, attributes: dict, arrays: dict):
     return model
 
 
+def _segmenter_state(model) -> tuple[dict, dict, dict]:
+    """(params, attributes, arrays) of a fitted Segmenter; its KMeans under ``kmeans``."""
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(model, "kmeans_")
+    params = {
+        "n_clusters": _plain(model.n_clusters),
+        "scale": model.scale,
+        "columns": None if model.columns is None else [str(c) for c in model.columns],
+        "missing": model.missing,
+        "categorical": model.categorical,
+        "k_range": [int(k) for k in model.k_range],
+        "random_state": _plain(model.random_state),
+        "n_init": _plain(model.n_init),
+    }
+    km_params, km_attributes, km_arrays = _kmeans_state(model.kmeans_)
+    attributes = {
+        "numeric_columns_": [str(c) for c in model.numeric_columns_],
+        "categories_": {str(c): list(v) for c, v in model.categories_.items()},
+        "fill_": {str(c): _plain(v) for c, v in model.fill_.items()},
+        "feature_names_": list(model.feature_names_),
+        "kmeans": {"params": km_params, "attributes": km_attributes},
+    }
+    arrays = {
+        "labels_": model.labels_,
+        "scaler.offset_": model.scaler_.offset_,
+        "scaler.scale_": model.scaler_.scale_,
+        **{f"kmeans.{key}": value for key, value in km_arrays.items()},
+    }
+    return params, attributes, arrays
+
+
+def _segmenter_from_state(params: dict, attributes: dict, arrays: dict):
+    from .apps.segmentation import Segmenter
+    from .preprocessing import Scaler
+
+    try:
+        model = Segmenter(**params)
+        scaler = Scaler(params["scale"])
+        nested = attributes["kmeans"]
+        model.numeric_columns_ = list(attributes["numeric_columns_"])
+        model.categories_ = {c: list(v) for c, v in attributes["categories_"].items()}
+        model.fill_ = dict(attributes["fill_"])
+        model.feature_names_ = list(attributes["feature_names_"])
+        scaler.offset_ = arrays["scaler.offset_"]
+        scaler.scale_ = arrays["scaler.scale_"]
+        model.labels_ = arrays["labels_"]
+    except (TypeError, KeyError, ValueError) as error:
+        raise ModelFileError(
+            f"the saved Segmenter is incomplete or inconsistent: {error!r}"
+        ) from None
+    km_arrays = {k[len("kmeans.") :]: v for k, v in arrays.items() if k.startswith("kmeans.")}
+    model.kmeans_ = _kmeans_from_state(nested["params"], nested["attributes"], km_arrays)
+    n_numeric = len(model.numeric_columns_)
+    if scaler.offset_.shape != (n_numeric,) or scaler.scale_.shape != (n_numeric,):
+        raise ModelFileError(
+            f"the scaler does not have one entry per numeric column ({n_numeric})."
+        )
+    if len(model.feature_names_) != model.kmeans_.n_features_in_:
+        raise ModelFileError("the encoded feature names do not match the model's features.")
+    model.scaler_ = scaler
+    model.suggestion_ = None
+    return model
+
+
 # class name -> (state of a model, model from a state); the only classes a file can name
 _CLASSES: dict[str, tuple[Callable, Callable]] = {
     "KMeans": (_kmeans_state, _kmeans_from_state),
+    "Segmenter": (_segmenter_state, _segmenter_from_state),
 }
 
 
@@ -170,7 +236,7 @@ def save(model: Any, path: str | Path, *, overwrite: bool = True) -> Path:
 
     Parameters
     ----------
-    model : KMeans
+    model : KMeans or Segmenter
         A fitted model.
     path : str or Path
         Where to write; the suffix is yours to choose (``.kmk`` is customary).
