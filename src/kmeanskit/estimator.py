@@ -30,7 +30,7 @@ from ._validation import (
 from .seeding import canonical_order, greedy_kmeans_plusplus, random_init
 from .seeding_parallel import kmeans_parallel
 from .solvers import SOLVERS, KMeansResult, choose_solver
-from .solvers._data import as_solver_data, assign, distances
+from .solvers._data import as_solver_data, assign, distances, nearest_with_distances
 
 _INIT_NAMES = ("k-means++", "k-means||", "random")
 
@@ -303,6 +303,26 @@ default=None
     def _check_test_data(self, X):
         check_is_fitted(self)
         return check_input(X, "X", estimator=self, reset=False)
+
+    def nearest(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest centre of every row and the Euclidean distance to it, in one pass.
+
+        Like ``predict`` plus the distance, without the (n, k) matrix ``transform`` returns.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from kmeanskit import KMeans
+        >>> km = KMeans(1, random_state=0).fit(np.array([[0.0], [2.0]]))
+        >>> labels, distance = km.nearest(np.array([[4.0]]))
+        >>> labels.tolist(), distance.tolist()
+        ([0], [3.0])
+        """
+        check_is_fitted(self)
+        X = self._check_test_data(X)
+        with kernel_section():
+            labels, sq = nearest_with_distances(as_solver_data(X), self.cluster_centers_)
+        return labels, np.sqrt(sq)
 
     def _labels_and_inertia(self, X, weights) -> tuple[np.ndarray, float]:
         with kernel_section():

@@ -62,6 +62,8 @@ class Segmenter(BaseEstimator):
     random_state : int or None
     n_init : int, default=10
         k-means++ restarts (the fit on a table is small; restarts buy stable segments).
+    progress : bool or callable, default=False
+        Progress of ``n_clusters="auto"`` (see :func:`kmeanskit.suggest_k`).
 
     Attributes
     ----------
@@ -90,6 +92,7 @@ class Segmenter(BaseEstimator):
         k_range: Sequence[int] = range(2, 11),
         random_state: int | None = None,
         n_init: int = 10,
+        progress=False,
     ):
         self.n_clusters = n_clusters
         self.scale = scale
@@ -99,6 +102,7 @@ class Segmenter(BaseEstimator):
         self.k_range = k_range
         self.random_state = random_state
         self.n_init = n_init
+        self.progress = progress
 
     # ----------------------------------------------------------------- encoding
     def _select(self, frame):
@@ -117,8 +121,8 @@ class Segmenter(BaseEstimator):
         text = [c for c in frame.columns if not is_numeric(frame[c])]
         if text and self.categorical == "error":
             raise ValueError(
-                f"non-numeric column(s) {text}: choose numeric columns (columns=...) or "
-                "one-hot encode them (categorical='onehot')."
+                f"non-numeric column(s) {text}: cluster on numeric columns only (--columns, "
+                "or columns=...) or one-hot encode them (--one-hot, or categorical='onehot')."
             )
         self.categories_ = {
             c: sorted(frame[c].dropna().astype(str).unique().tolist()) for c in text
@@ -141,7 +145,8 @@ class Segmenter(BaseEstimator):
             counts = {c: int(n) for c, n in gaps.sum().items() if n}
             raise ValueError(
                 f"missing values in column(s) {counts} (column: count); drop those rows "
-                "(missing='drop') or fill them with the training mean (missing='mean')."
+                "(--missing drop, or missing='drop') or fill them with the training mean or "
+                "most frequent value (--missing mean, or missing='mean')."
             )
         if self.missing == "drop":
             return frame[keep], keep
@@ -156,12 +161,18 @@ class Segmenter(BaseEstimator):
             parts.append((text[:, None] == np.asarray(values, dtype=object)[None, :]).astype(float))
         return np.hstack(parts) if parts else np.empty((len(frame), 0))
 
-    def _prepare(self, data, *, learn: bool):
+    def encode(self, data, *, fit: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The rows as the model sees them: numeric columns scaled, then one-hot columns.
+
+        With ``fit=True`` the encoding and the scaler are learnt from ``data`` first (``fit``
+        does this). Returns the encoded rows (float64) and a mask of the input rows they are
+        (all True unless ``missing="drop"`` dropped some).
+        """
         frame = self._select(as_frame(data))
-        if learn:
+        if fit:
             self._learn_encoding(frame)
         complete, keep = self._complete_rows(frame)
-        if learn:
+        if fit:
             self.scaler_ = Scaler(self.scale).fit(
                 complete[self.numeric_columns_].to_numpy(dtype=np.float64)
             )
@@ -178,11 +189,13 @@ class Segmenter(BaseEstimator):
             raise ValueError(f"missing must be one of {MISSING}; got {self.missing!r}.")
         if self.categorical not in CATEGORICAL:
             raise ValueError(f"categorical must be one of {CATEGORICAL}; got {self.categorical!r}.")
-        Z, keep = self._prepare(data, learn=True)
+        Z, keep = self.encode(data, fit=True)
         k = self.n_clusters
         self.suggestion_ = None
         if k == "auto":
-            self.suggestion_ = suggest_k(Z, list(self.k_range), random_state=self.random_state)
+            self.suggestion_ = suggest_k(
+                Z, list(self.k_range), random_state=self.random_state, progress=self.progress
+            )
             k = self.suggestion_.k
         elif isinstance(k, bool) or not isinstance(k, numbers.Integral):
             raise ValueError(f"n_clusters must be a positive integer or 'auto'; got {k!r}.")
@@ -194,7 +207,7 @@ class Segmenter(BaseEstimator):
     def predict(self, data) -> np.ndarray:
         """Cluster of every row of ``data``, encoded and scaled as the training table was
         (-1 for rows dropped as missing under ``missing="drop"``)."""
-        Z, keep = self._prepare(data, learn=False)
+        Z, keep = self.encode(data)
         labels = np.full(len(keep), -1, dtype=np.int64)
         if Z.shape[0]:
             labels[keep] = self.kmeans_.predict(Z)

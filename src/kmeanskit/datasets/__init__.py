@@ -14,12 +14,18 @@ Examples
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
 
 def _path(name: str):
     return resources.files(__package__).joinpath(name)
+
+
+def customers_path():
+    """Path of the bundled customers CSV (``customer_id`` then the four features)."""
+    return Path(str(_path("customers.csv")))
 
 
 def load_customers() -> tuple[list[str], np.ndarray]:
