@@ -10,7 +10,6 @@ MODULES = [
     "kmeanskit.estimator",
     "kmeanskit.seeding",
     "kmeanskit.datasets",
-    "kmeanskit.demo",
     "kmeanskit.solvers",
     "kmeanskit.metrics",
     "kmeanskit.choose_k",
@@ -18,6 +17,11 @@ MODULES = [
     "kmeanskit.seeding_parallel",
     "kmeanskit.solvers.yinyang",
     "kmeanskit.persist",
+    "kmeanskit.preprocessing",
+    "kmeanskit.io",
+    "kmeanskit.apps.segmentation",
+    "kmeanskit.apps.anomaly",
+    "kmeanskit.apps.image",
 ]
 
 

@@ -9,7 +9,7 @@ Examples
 >>> import pandas as pd, tempfile, pathlib
 >>> from kmeanskit.io import read_table, write_table
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
->>> write_table(pd.DataFrame({"a": [1.0, 2.0]}), path)
+>>> _ = write_table(pd.DataFrame({"a": [1.0, 2.0]}), path)
 >>> read_table(path)["a"].tolist()
 [1.0, 2.0]
 """
