@@ -232,6 +232,8 @@ class Segmenter(BaseEstimator):
         n_numeric = len(self.numeric_columns_)
         if n_numeric:
             centres[:, :n_numeric] = self.scaler_.inverse_transform(centres[:, :n_numeric])
+        # shares of one-hot columns: exact means, but float rounding can leave -0.0 or 1 + 1e-16
+        centres[:, n_numeric:] = np.clip(centres[:, n_numeric:], 0.0, 1.0) + 0.0
         return pd.DataFrame(centres, columns=self.feature_names_).rename_axis("cluster")
 
     def profiles(self):
