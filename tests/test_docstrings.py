@@ -22,6 +22,7 @@ MODULES = [
     "kmeanskit.apps.segmentation",
     "kmeanskit.apps.anomaly",
     "kmeanskit.apps.image",
+    "kmeanskit.apps.text",
 ]
 
 

@@ -41,6 +41,14 @@ def _same_clustering(labels_a: np.ndarray, labels_b: np.ndarray) -> bool:
     return pairs.size == np.unique(labels_a).size == np.unique(labels_b).size
 
 
+def _unit_rows(X):
+    """Rows scaled to unit Euclidean length (a copy; zero rows stay zero), dense or CSR."""
+    from sklearn.preprocessing import normalize
+
+    unit = normalize(X, norm="l2", copy=True)
+    return unit if sp.issparse(unit) else np.ascontiguousarray(unit)
+
+
 class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     """K-means clustering, a drop-in replacement for ``sklearn.cluster.KMeans``.
 
@@ -113,6 +121,8 @@ default=None
     >>> km.predict([[0, 0], [12, 3]]).tolist() == [km.labels_[0], km.labels_[3]]
     True
     """
+
+    _spherical = False  # SphericalKMeans: unit-length rows and centres (cosine similarity)
 
     def __init__(
         self,
@@ -197,6 +207,8 @@ default=None
             centers = check_centers(self.init, X, self.n_clusters)
         if not np.isfinite(centers).all():
             raise ValueError("The initial centers contain NaN or infinity.")
+        if self._spherical:
+            centers = _unit_rows(np.asarray(centers, dtype=np.float64))
         return np.ascontiguousarray(centers, dtype=X.dtype)
 
     # ----------------------------------------------------------------- fitting
@@ -227,6 +239,8 @@ default=None
         (3, 2)
         """
         X = check_input(X, "X", estimator=self, reset=True)
+        if self._spherical:
+            X = _unit_rows(X)
         n_runs = self._check_params()
         check_n_clusters(self.n_clusters, X)
         weights = check_sample_weight(sample_weight, X)
@@ -265,6 +279,7 @@ default=None
                 tol=tol,
                 shift=shift,
                 verbose=bool(self.verbose),
+                spherical=self._spherical,
             )
             if best is None or (
                 result.inertia < best.inertia and not _same_clustering(result.labels, best.labels)
@@ -302,7 +317,8 @@ default=None
     # ----------------------------------------------------------------- using the model
     def _check_test_data(self, X):
         check_is_fitted(self)
-        return check_input(X, "X", estimator=self, reset=False)
+        X = check_input(X, "X", estimator=self, reset=False)
+        return _unit_rows(X) if self._spherical else X
 
     def nearest(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Nearest centre of every row and the Euclidean distance to it, in one pass.

@@ -98,16 +98,17 @@ def _kmeans_state(model) -> tuple[dict, dict, dict]:
     return params, attributes, arrays
 
 
-def _kmeans_from_state(params: dict, attributes: dict, arrays: dict):
+def _kmeans_from_state(params: dict, attributes: dict, arrays: dict, cls=None):
     from .estimator import KMeans
 
+    cls = cls or KMeans
     params = dict(params)
     if "init" in arrays:
         params["init"] = arrays["init"]
     try:
-        model = KMeans(**params)
+        model = cls(**params)
     except TypeError as error:
-        raise ModelFileError(f"the saved parameters do not fit KMeans: {error}") from None
+        raise ModelFileError(f"the saved parameters do not fit {cls.__name__}: {error}") from None
     centers = arrays.get("cluster_centers_")
     labels = arrays.get("labels_")
     if centers is None or labels is None:
@@ -208,10 +209,17 @@ def _segmenter_from_state(params: dict, attributes: dict, arrays: dict):
     return model
 
 
+def _spherical_from_state(params: dict, attributes: dict, arrays: dict):
+    from .apps.text import SphericalKMeans
+
+    return _kmeans_from_state(params, attributes, arrays, cls=SphericalKMeans)
+
+
 # class name -> (state of a model, model from a state); the only classes a file can name
 _CLASSES: dict[str, tuple[Callable, Callable]] = {
     "KMeans": (_kmeans_state, _kmeans_from_state),
     "Segmenter": (_segmenter_state, _segmenter_from_state),
+    "SphericalKMeans": (_kmeans_state, _spherical_from_state),
 }
 
 
@@ -236,7 +244,7 @@ def save(model: Any, path: str | Path, *, overwrite: bool = True) -> Path:
 
     Parameters
     ----------
-    model : KMeans or Segmenter
+    model : KMeans, SphericalKMeans or Segmenter
         A fitted model.
     path : str or Path
         Where to write; the suffix is yours to choose (``.kmk`` is customary).

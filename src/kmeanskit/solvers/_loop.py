@@ -47,6 +47,15 @@ def relocate_empty_clusters(data, weights, shift, centers_old, labels, sums, clu
         cluster_weights[cluster] = w
 
 
+def unit_centres(shifted: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Centres (float64, shifted coordinates) scaled to unit length in original coordinates;
+    a zero centre stays zero."""
+    original = shifted + shift
+    norms = np.sqrt(np.einsum("ij,ij->i", original, original))
+    original[norms > 0] /= norms[norms > 0, None]
+    return original - shift
+
+
 # assign_step(centers, labels, block_sums, block_weights) -> number of labels changed
 AssignStep = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], int]
 # on_move(labels, per-centre Euclidean displacement) -> None, e.g. to loosen bounds
@@ -64,8 +73,12 @@ def iterate(
     verbose: bool,
     assign_step: AssignStep,
     on_move: OnMove | None = None,
+    spherical: bool = False,
 ) -> KMeansResult:
     """Run assignment/update iterations from ``centers_init`` (original coordinates).
+
+    ``spherical`` scales every moved centre to unit length in original coordinates (spherical
+    k-means: on unit-length rows the nearest centre is then the most cosine-similar one).
 
     Stops on strict convergence (no label changed) or when the squared centre shift summed
     over clusters is ``<= tol``. The returned labels and inertia are computed against the
@@ -88,6 +101,8 @@ def iterate(
         filled = cluster_weights > 0
         new_centers = centers.astype(np.float64)
         new_centers[filled] = sums[filled] / cluster_weights[filled, None]
+        if spherical:
+            new_centers = unit_centres(new_centers, shift)
         new_centers = np.ascontiguousarray(new_centers.astype(data.dtype))
         moved_sq = ((new_centers.astype(np.float64) - centers) ** 2).sum(axis=1)
         if verbose:

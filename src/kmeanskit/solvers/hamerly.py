@@ -26,7 +26,15 @@ def half_separations(centers: np.ndarray) -> np.ndarray:
 
 
 def hamerly(
-    data, weights, centers_init, *, max_iter=300, tol=0.0, shift=None, verbose=False
+    data,
+    weights,
+    centers_init,
+    *,
+    max_iter=300,
+    tol=0.0,
+    shift=None,
+    verbose=False,
+    spherical=False,
 ) -> KMeansResult:
     """Exact k-means with Hamerly's bounds (Hamerly 2010): same iterations as Lloyd.
 
@@ -40,7 +48,14 @@ def hamerly(
     """
     if data.sparse:
         return lloyd(
-            data, weights, centers_init, max_iter=max_iter, tol=tol, shift=shift, verbose=verbose
+            data,
+            weights,
+            centers_init,
+            max_iter=max_iter,
+            tol=tol,
+            shift=shift,
+            verbose=verbose,
+            spherical=spherical,
         )
     if shift is None:
         shift, _ = data.moments(weights)
@@ -86,6 +101,7 @@ def hamerly(
         tol=tol,
         shift=shift,
         verbose=verbose,
+        spherical=spherical,
         assign_step=assign_step,
         on_move=on_move,
     )

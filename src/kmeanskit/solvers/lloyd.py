@@ -7,7 +7,15 @@ from ._result import KMeansResult
 
 
 def lloyd(
-    data, weights, centers_init, *, max_iter=300, tol=0.0, shift=None, verbose=False
+    data,
+    weights,
+    centers_init,
+    *,
+    max_iter=300,
+    tol=0.0,
+    shift=None,
+    verbose=False,
+    spherical=False,
 ) -> KMeansResult:
     """Run Lloyd iterations from ``centers_init`` (original coordinates).
 
@@ -26,6 +34,7 @@ def lloyd(
     shift : (d,) array or None, subtracted from rows while iterating; None means the data's
         weighted mean (pass it when running several times on the same data)
     verbose : bool, print the inertia of every iteration
+    spherical : bool, scale the centres to unit length after every update (spherical k-means)
 
     Returns
     -------
@@ -45,5 +54,6 @@ def lloyd(
         tol=tol,
         shift=shift,
         verbose=verbose,
+        spherical=spherical,
         assign_step=assign_step,
     )

@@ -63,7 +63,15 @@ def n_groups_for(n_samples: int, n_clusters: int) -> int:
 
 
 def yinyang(
-    data, weights, centers_init, *, max_iter=300, tol=0.0, shift=None, verbose=False
+    data,
+    weights,
+    centers_init,
+    *,
+    max_iter=300,
+    tol=0.0,
+    shift=None,
+    verbose=False,
+    spherical=False,
 ) -> KMeansResult:
     """Exact k-means with Yinyang's group bounds (Ding et al. 2015): same iterations as Lloyd.
 
@@ -78,7 +86,14 @@ def yinyang(
     """
     if data.sparse:
         return lloyd(
-            data, weights, centers_init, max_iter=max_iter, tol=tol, shift=shift, verbose=verbose
+            data,
+            weights,
+            centers_init,
+            max_iter=max_iter,
+            tol=tol,
+            shift=shift,
+            verbose=verbose,
+            spherical=spherical,
         )
     if shift is None:
         shift, _ = data.moments(weights)
@@ -139,6 +154,7 @@ def yinyang(
         tol=tol,
         shift=shift,
         verbose=verbose,
+        spherical=spherical,
         assign_step=assign_step,
         on_move=on_move,
     )
