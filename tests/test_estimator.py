@@ -153,6 +153,7 @@ def test_auto_algorithm_rule():
     assert choose_solver("auto", 32, 63, sparse=False) == "lloyd"
     assert choose_solver("auto", 1000, 64, sparse=True) == "lloyd"
     assert choose_solver("elkan", 3, 2, sparse=False) == "elkan"
+    assert choose_solver("yinyang", 300, 10, sparse=True) == "lloyd"  # bounds: dense only
     assert SOLVERS["elkan"] is yinyang
 
 

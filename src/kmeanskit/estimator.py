@@ -93,7 +93,7 @@ default=None
         bound per point (O(n) memory); ``"elkan"`` is accepted for scikit-learn
         compatibility and runs ``"yinyang"``. ``"auto"`` picks Yinyang for dense data with
         ``n_clusters >= 128``, or ``>= 32`` with ``n_features >= 64``, and Lloyd otherwise,
-        a rule measured in ``benchmarks/SOLVERS.md``.
+        a rule measured in ``benchmarks/SOLVERS.md``. Sparse input always runs Lloyd.
 
     Attributes
     ----------

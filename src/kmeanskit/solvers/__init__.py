@@ -36,10 +36,10 @@ def choose_solver(algorithm: str, n_clusters: int, n_features: int, sparse: bool
     >>> choose_solver("auto", 8, 2, sparse=False), choose_solver("auto", 256, 16, sparse=False)
     ('lloyd', 'yinyang')
     """
+    if sparse:  # the bounds are kept for dense rows only; CSR always runs Lloyd
+        return "lloyd"
     if algorithm != "auto":
         return algorithm
-    if sparse:  # the bounded solvers run Lloyd on CSR input anyway
-        return "lloyd"
     if n_clusters >= AUTO_YINYANG_MIN_CLUSTERS:
         return "yinyang"
     if n_features >= AUTO_YINYANG_HIGH_D and n_clusters >= AUTO_YINYANG_HIGH_D_MIN_CLUSTERS:

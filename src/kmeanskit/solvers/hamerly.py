@@ -9,7 +9,6 @@ from .._kernels.blocks import tile_rows_for
 from ._data import sq_norms
 from ._loop import iterate
 from ._result import KMeansResult
-from .lloyd import lloyd
 
 SEARCH_ALL_FRACTION = 0.5
 """Above this fraction of rows searched in one pass, the next pass searches every row."""
@@ -41,22 +40,13 @@ def hamerly(
     Each point keeps one upper and one lower bound (O(n) memory, unlike Elkan's n x k), so
     once centres settle most points are confirmed in their cluster without computing any
     distance; the points that must be searched go through the same GEMM tile as Lloyd. The
-    result equals Lloyd's from the same initial centres up to floating-point ties. CSR input
-    runs :func:`lloyd`.
+    result equals Lloyd's from the same initial centres up to floating-point ties. Dense data
+    only (:func:`kmeanskit.solvers.choose_solver` sends CSR input to Lloyd).
 
     Parameters and return value are those of :func:`kmeanskit.solvers.lloyd`.
     """
     if data.sparse:
-        return lloyd(
-            data,
-            weights,
-            centers_init,
-            max_iter=max_iter,
-            tol=tol,
-            shift=shift,
-            verbose=verbose,
-            spherical=spherical,
-        )
+        raise ValueError("bound-based solvers take dense data; choose_solver sends CSR to lloyd")
     if shift is None:
         shift, _ = data.moments(weights)
     n, d = data.shape

@@ -10,7 +10,6 @@ from ._data import sq_norms
 from ._loop import iterate
 from ._result import KMeansResult
 from .hamerly import half_separations
-from .lloyd import lloyd
 
 CENTRES_PER_GROUP = 10
 """Ding et al. (2015) use k / 10 groups."""
@@ -80,21 +79,13 @@ def yinyang(
     the groups whose centres came close need searching, and within them only the centres
     that moved enough. Memory: n x groups float32 bounds (capped at 256 MiB by using fewer
     groups). The result equals Lloyd's from the same initial centres up to floating-point
-    near-ties. CSR input runs :func:`lloyd`.
+    near-ties. Dense data only
+    (:func:`kmeanskit.solvers.choose_solver` sends CSR input to Lloyd).
 
     Parameters and return value are those of :func:`kmeanskit.solvers.lloyd`.
     """
     if data.sparse:
-        return lloyd(
-            data,
-            weights,
-            centers_init,
-            max_iter=max_iter,
-            tol=tol,
-            shift=shift,
-            verbose=verbose,
-            spherical=spherical,
-        )
+        raise ValueError("bound-based solvers take dense data; choose_solver sends CSR to lloyd")
     if shift is None:
         shift, _ = data.moments(weights)
     n, d = data.shape
