@@ -103,26 +103,27 @@ def _search_tile(
 
 @njit(cache=True)
 def _group_search(
-    x, a, u, lb, group_drift, moved, centers64, group_of, members, group_start, lower_row
+    x, a, u_sq, lb, group_drift, moved, centers64, group_of, members, group_start, lower_row
 ):
-    """Search the groups that may hold a centre nearer than ``u`` (the exact distance to ``a``).
+    """Search the groups that may hold a centre nearer than ``a`` (squared distance ``u_sq``).
 
     ``lb`` holds the row's group bounds after this iteration's drift; ``lower_row`` receives
     the new bounds. Distances are compared squared; square roots are taken per group.
     Returns the new label, its exact distance and the number of distances computed.
     """
     n_groups = group_start.shape[0] - 1
+    u = np.sqrt(u_sq)
     best = a
     best_d = u
+    best_sq = u_sq  # compared exactly, so that exact ties go to the lowest index as in Lloyd
     best_group = -1  # the group of the best so far, when it is not a
     for g in range(n_groups):
         lower_row[g] = _store_lower(lb[g])
     computed = 0
     for g in range(n_groups):
-        if lb[g] >= best_d:
+        if lb[g] > best_d:  # an exact tie may still hold a lower index: search it
             continue
         lb_old = lb[g] + group_drift[g]  # the bound before drifting, for the local filter
-        best_sq = best_d * best_d
         m1 = np.inf  # squared distances in this group: nearest, and a bound on the rest
         m1j = -1
         m2 = np.inf
@@ -131,7 +132,7 @@ def _group_search(
             if j == a:
                 continue
             floor = lb_old - moved[j]  # no nearer than this: it was >= lb_old, moved[j] since
-            if floor >= best_d:
+            if floor > best_d:
                 m2 = min(m2, floor * floor)  # a bound for the group, never a candidate
                 continue
             s = _sq_dist(x, centers64, q)
@@ -139,10 +140,11 @@ def _group_search(
             m1j = j if s < m1 else m1j
             m2 = min(m2, max(m1, s))
             m1 = min(m1, s)
-        if m1 < best_sq:
+        if m1 < best_sq or (m1 == best_sq and m1j < best):  # ties: lowest index, as Lloyd
             if best_group >= 0:  # the previous winner becomes one of its group's others
                 lower_row[best_group] = _store_lower(min(np.float64(lower_row[best_group]), best_d))
             best = m1j
+            best_sq = m1
             best_d = np.sqrt(m1)
             best_group = g
             lower_row[g] = _store_lower(np.sqrt(m2))
@@ -234,7 +236,8 @@ def yinyang_pass(
                 if u > bound:
                     for f in range(d):
                         x[f] = np.float64(X[i, f] - x_shift[f])
-                    u = np.sqrt(_sq_dist(x, centers64, position[a]))
+                    u_sq = _sq_dist(x, centers64, position[a])
+                    u = np.sqrt(u_sq)
                     direct[b] += 1
                 if u <= bound:
                     upper[i] = u
@@ -251,7 +254,7 @@ def yinyang_pass(
                         best, best_d, computed = _group_search(
                             x,
                             a,
-                            u,
+                            u_sq,
                             lb,
                             group_drift,
                             moved,
