@@ -26,14 +26,10 @@ def _friendly_errors(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from .io import DataFileError
-        from .persist import ModelFileError
-
         try:
             return command(*args, **kwargs)
-        except (FileNotFoundError, FileExistsError, DataFileError, ModelFileError) as error:
-            raise click.ClickException(str(error)) from None
-        except ValueError as error:
+        # DataFileError and ModelFileError are ValueErrors
+        except (FileNotFoundError, FileExistsError, ValueError) as error:
             raise click.ClickException(str(error)) from None
 
     return wrapper
@@ -157,12 +153,11 @@ def fit_table(
     echo=click.echo,
 ):
     """The ``fit`` command's work (also the demo's): returns the list of files written."""
-    from .io import read_table, table_format, write_table
+    from .io import read_table, write_table
     from .metrics import silhouette_score
 
     frame = read_table(data)
     n_clusters = "auto" if k == "auto" else _positive_int(k, "-k")
-    table_format(data)  # the rows are written back in the input's format
     out = _output_folder(out, force)
     segmenter = _segmenter(
         n_clusters, columns, scale, missing, one_hot, seed, k_range, progress=n_clusters == "auto"
@@ -226,17 +221,11 @@ def fit_table(
     return written
 
 
-class _wide_pandas:
+def _wide_pandas():
     """Print whole tables (pandas truncates wide frames to the terminal by default)."""
+    import pandas as pd
 
-    def __enter__(self):
-        import pandas as pd
-
-        self._context = pd.option_context("display.width", 200, "display.max_columns", 50)
-        self._context.__enter__()
-
-    def __exit__(self, *exc):
-        self._context.__exit__(*exc)
+    return pd.option_context("display.width", 200, "display.max_columns", 50)
 
 
 def _positive_int(text: str, name: str) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ..preprocessing import Scaler
+from ..preprocessing import SCALINGS, Scaler
 
 MISSING = ("error", "drop", "mean")
 CATEGORICAL = ("onehot", "error")
@@ -183,8 +183,8 @@ class Segmenter(BaseEstimator):
         """Encode and scale ``data`` (a DataFrame or 2-D array), then cluster its rows."""
         from .. import KMeans, suggest_k
 
-        if self.scale not in ("standard", "minmax", "none"):
-            raise ValueError(f"scale must be standard, minmax or none; got {self.scale!r}.")
+        if self.scale not in SCALINGS:
+            raise ValueError(f"scale must be one of {SCALINGS}; got {self.scale!r}.")
         if self.missing not in MISSING:
             raise ValueError(f"missing must be one of {MISSING}; got {self.missing!r}.")
         if self.categorical not in CATEGORICAL:
