@@ -121,3 +121,12 @@ def test_table_errors(tmp_path):
         read_table(tmp_path / "two.npz")
     with pytest.raises(DataFileError, match=r"column\(s\) \['z'\] not in"):
         read_table(write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.csv"), columns=["z"])
+
+
+def test_inputs_are_never_modified(blobs_with_outliers, photo):
+    X = blobs_with_outliers.copy()
+    AnomalyDetector(2, random_state=0).fit(X).predict(X)
+    np.testing.assert_array_equal(X, blobs_with_outliers)
+    image = photo.copy()
+    quantize_image(image, 4)
+    np.testing.assert_array_equal(image, photo)

@@ -243,3 +243,17 @@ def test_model_file_errors(tmp_path, customers):
     assert "not a readable kmeanskit model" in err
     err = _error(kmk("predict", "absent.kmk", "c.csv", cwd=tmp_path, ok=False))
     assert "no model file at absent.kmk" in err
+
+
+def test_a_missing_extra_is_named_not_a_traceback(tmp_path):
+    """Without Pillow (the io extra), quantize says what to install."""
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / "a.png")
+    code = (
+        "import sys; sys.modules['PIL'] = None; from kmeanskit.cli import main; "
+        "main(['quantize', 'a.png', '-o', 'b.png'])"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    err = _error(proc)
+    assert "needs Pillow" in err and "kmeanskit[io]" in err

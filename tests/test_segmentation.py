@@ -99,3 +99,13 @@ def test_save_and_load_round_trip(tmp_path, table):
     }
     np.testing.assert_array_equal(back.predict(table), seg.predict(table))
     pd.testing.assert_frame_equal(back.profiles(), seg.profiles())
+
+
+def test_the_callers_table_is_never_modified(table):
+    gappy = table.copy()
+    gappy.loc[[2, 4], "age"] = np.nan
+    before = gappy.copy()
+    seg = Segmenter(3, missing="mean", scale="minmax", random_state=0).fit(gappy)
+    seg.predict(gappy)
+    seg.profiles()
+    pd.testing.assert_frame_equal(gappy, before)

@@ -28,8 +28,9 @@ def _friendly_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        # DataFileError and ModelFileError are ValueErrors
-        except (FileNotFoundError, FileExistsError, ValueError) as error:
+        # DataFileError and ModelFileError are ValueErrors; ImportError: a missing extra,
+        # whose message names it (Pillow for images)
+        except (FileNotFoundError, FileExistsError, ValueError, ImportError) as error:
             raise click.ClickException(str(error)) from None
 
     return wrapper
