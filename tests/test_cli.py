@@ -104,6 +104,24 @@ def test_fit_writes_rows_in_the_input_format(tmp_path, customers, suffix):
     assert not (tmp_path / "out" / "clusters.png").exists()
 
 
+def test_fit_refine_option_reaches_the_model(tmp_path):
+    rng = np.random.default_rng(0)
+    grid = np.array([[x, y] for x in (0.0, 10.0, 20.0) for y in (0.0, 10.0, 20.0)])
+    X = np.concatenate([c + rng.normal(scale=0.5, size=(40, 2)) for c in grid])
+    pd.DataFrame(X, columns=["a", "b"]).to_csv(tmp_path / "grid.csv", index=False)
+    for refine in ("swap", "none"):
+        out = f"out-{refine}"
+        kmk("fit", "grid.csv", "-k", "9", "--refine", refine, "-o", out, "--no-plots", cwd=tmp_path)
+        summary = json.loads((tmp_path / out / "summary.json").read_text())
+        assert summary["refine"] == refine
+        model = load(tmp_path / out / "model.kmk")
+        assert model.refine == (None if refine == "none" else refine)
+        if refine == "none":
+            assert summary["swaps_accepted"] == 0
+    usage = kmk("fit", "grid.csv", "--refine", "more", cwd=tmp_path, ok=False)
+    assert usage.returncode == 2 and "'more' is not one of 'auto', 'swap', 'none'" in usage.stderr
+
+
 def test_fit_auto_k_with_columns_and_predict(tmp_path, customers):
     customers.to_csv(tmp_path / "c.csv", index=False)
     out = kmk(

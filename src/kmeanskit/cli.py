@@ -151,6 +151,7 @@ def fit_table(
     seed,
     force,
     plots,
+    refine="auto",
     echo=click.echo,
 ):
     """The ``fit`` command's work (also the demo's): returns the list of files written."""
@@ -161,7 +162,15 @@ def fit_table(
     n_clusters = "auto" if k == "auto" else _positive_int(k, "-k")
     out = _output_folder(out, force)
     segmenter = _segmenter(
-        n_clusters, columns, scale, missing, one_hot, seed, k_range, progress=n_clusters == "auto"
+        n_clusters,
+        columns,
+        scale,
+        missing,
+        one_hot,
+        seed,
+        k_range,
+        progress=n_clusters == "auto",
+        refine=None if refine == "none" else refine,
     )
     start = time.perf_counter()
     segmenter.fit(frame)
@@ -190,6 +199,8 @@ def fit_table(
         "scale": scale,
         "sizes": [int(s) for s in profiles["size"]],
         "inertia": float(km.inertia_),
+        "refine": refine,
+        "swaps_accepted": int(km.n_swaps_),
         "silhouette": silhouette,
         "seconds": seconds,
     }
@@ -259,9 +270,16 @@ def _positive_int(text: str, name: str) -> int:
 )
 @click.option("--seed", default=0, show_default=True, help="random seed")
 @click.option("--force", is_flag=True, help="write into an existing, non-empty output folder")
+@click.option(
+    "--refine",
+    type=click.Choice(["auto", "swap", "none"]),
+    default="auto",
+    show_default=True,
+    help="swap refinement: a few trials (auto), a thorough search (swap), or none",
+)
 @click.option("--no-plots", is_flag=True, help="do not draw PNG plots")
 @_friendly_errors
-def fit(data, k, k_range, columns, scale, missing, one_hot, out, seed, force, no_plots):
+def fit(data, k, k_range, columns, scale, missing, one_hot, out, seed, force, refine, no_plots):
     """Cluster the rows of DATA (CSV, Parquet, NPY or NPZ).
 
     Writes to the output folder: the rows with a `cluster` column (same format as DATA),
@@ -285,6 +303,7 @@ def fit(data, k, k_range, columns, scale, missing, one_hot, out, seed, force, no
         seed=seed,
         force=force,
         plots=not no_plots,
+        refine=refine,
     )
 
 

@@ -91,6 +91,7 @@ def _kmeans_state(model) -> tuple[dict, dict, dict]:
     attributes = {
         "inertia_": float(model.inertia_),
         "n_iter_": int(model.n_iter_),
+        "n_swaps_": int(getattr(model, "n_swaps_", 0)),
         "n_features_in_": int(model.n_features_in_),
     }
     if hasattr(model, "feature_names_in_"):
@@ -137,6 +138,7 @@ def _kmeans_from_state(params: dict, attributes: dict, arrays: dict, cls=None):
     model.labels_ = labels
     model.inertia_ = float(attributes["inertia_"])
     model.n_iter_ = int(attributes["n_iter_"])
+    model.n_swaps_ = int(attributes.get("n_swaps_", 0))  # absent in files before refine
     model.n_features_in_ = d
     model._n_features_out = k
     if names is not None:
@@ -158,6 +160,7 @@ def _segmenter_state(model) -> tuple[dict, dict, dict]:
         "k_range": [int(k) for k in model.k_range],
         "random_state": _plain(model.random_state),
         "n_init": _plain(model.n_init),
+        "refine": model.refine,
     }
     km_params, km_attributes, km_arrays = _kmeans_state(model.kmeans_)
     attributes = {

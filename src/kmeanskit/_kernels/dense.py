@@ -280,3 +280,55 @@ def label_counts(labels, n_clusters):
     for i in range(labels.shape[0]):
         counts[labels[i]] += 1
     return counts
+
+
+@njit(parallel=True, cache=True)
+def two_nearest(X, x_shift, centers, n_blocks):
+    """Index of the nearest centre, and the squared distances (float64) to the nearest and
+    the second-nearest, for every row; GEMM tiles of CHUNK_ROWS rows, never the n x k matrix.
+
+    Near-zero (cancelled) distances are recomputed exactly, as in :func:`sq_distances`.
+    """
+    n, d = X.shape
+    k = centers.shape[0]
+    centers_t = np.ascontiguousarray(centers.T)
+    c_sq = np.zeros(k, dtype=X.dtype)
+    for j in range(k):
+        for f in range(d):
+            c_sq[j] += centers[j, f] * centers[j, f]
+    labels = np.empty(n, dtype=np.int64)
+    nearest = np.empty(n, dtype=np.float64)
+    second = np.empty(n, dtype=np.float64)
+    for b in prange(n_blocks):
+        start, stop = _block_rows(b, n_blocks, n)
+        xbuf = np.empty((CHUNK_ROWS, d), dtype=X.dtype)
+        dots = np.empty((CHUNK_ROWS, k), dtype=X.dtype)
+        for chunk_start in range(start, stop, CHUNK_ROWS):
+            m = min(CHUNK_ROWS, stop - chunk_start)
+            for i in range(m):
+                for f in range(d):
+                    xbuf[i, f] = X[chunk_start + i, f] - x_shift[f]
+            np.dot(xbuf[:m], centers_t, dots[:m])
+            for i in range(m):
+                x_sq = 0.0
+                for f in range(d):
+                    x_sq += np.float64(xbuf[i, f]) * np.float64(xbuf[i, f])
+                best, best_d, second_d = 0, np.inf, np.inf
+                for j in range(k):
+                    dist = x_sq + c_sq[j] - 2.0 * np.float64(dots[i, j])
+                    if dist <= _CANCELLATION * (x_sq + c_sq[j]):
+                        exact = 0.0
+                        for f in range(d):
+                            diff = np.float64(xbuf[i, f]) - np.float64(centers[j, f])
+                            exact += diff * diff
+                        dist = exact
+                    dist = max(dist, 0.0)
+                    if dist < best_d:
+                        best, second_d, best_d = j, best_d, dist
+                    elif dist < second_d:
+                        second_d = dist
+                row = chunk_start + i
+                labels[row] = best
+                nearest[row] = best_d
+                second[row] = second_d
+    return labels, nearest, second

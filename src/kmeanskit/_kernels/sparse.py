@@ -118,3 +118,27 @@ def sq_distances(data, indices, indptr, centers):
         for j in range(k):
             out[row, j] = _row_sq_dist(data, indices, indptr, row, centers, j, c_sq)
     return out
+
+
+@njit(parallel=True, cache=True)
+def two_nearest(data, indices, indptr, centers):
+    """Index of the nearest centre, and the squared distances (float64) to the nearest and
+    the second-nearest, for every row."""
+    n = indptr.shape[0] - 1
+    k = centers.shape[0]
+    c_sq = _centre_sq_norms(centers)
+    labels = np.empty(n, dtype=np.int64)
+    nearest = np.empty(n, dtype=np.float64)
+    second = np.empty(n, dtype=np.float64)
+    for row in prange(n):
+        best, best_d, second_d = 0, np.inf, np.inf
+        for j in range(k):
+            dist = _row_sq_dist(data, indices, indptr, row, centers, j, c_sq)
+            if dist < best_d:
+                best, second_d, best_d = j, best_d, dist
+            elif dist < second_d:
+                second_d = dist
+        labels[row] = best
+        nearest[row] = best_d
+        second[row] = second_d
+    return labels, nearest, second

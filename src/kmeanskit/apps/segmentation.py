@@ -62,6 +62,8 @@ class Segmenter(BaseEstimator):
     random_state : int or None
     n_init : int, default=10
         k-means++ restarts (the fit on a table is small; restarts buy stable segments).
+    refine : {"auto", "swap"} or None, default="auto"
+        Swap refinement of the k-means solution (see :class:`kmeanskit.KMeans`).
     progress : bool or callable, default=False
         Progress of ``n_clusters="auto"`` (see :func:`kmeanskit.suggest_k`).
 
@@ -92,6 +94,7 @@ class Segmenter(BaseEstimator):
         k_range: Sequence[int] = range(2, 11),
         random_state: int | None = None,
         n_init: int = 10,
+        refine: str | None = "auto",
         progress=False,
     ):
         self.n_clusters = n_clusters
@@ -102,6 +105,7 @@ class Segmenter(BaseEstimator):
         self.k_range = k_range
         self.random_state = random_state
         self.n_init = n_init
+        self.refine = refine
         self.progress = progress
 
     # ----------------------------------------------------------------- encoding
@@ -199,7 +203,9 @@ class Segmenter(BaseEstimator):
             k = self.suggestion_.k
         elif isinstance(k, bool) or not isinstance(k, numbers.Integral):
             raise ValueError(f"n_clusters must be a positive integer or 'auto'; got {k!r}.")
-        self.kmeans_ = KMeans(int(k), n_init=self.n_init, random_state=self.random_state).fit(Z)
+        self.kmeans_ = KMeans(
+            int(k), n_init=self.n_init, random_state=self.random_state, refine=self.refine
+        ).fit(Z)
         self.labels_ = np.full(len(keep), -1, dtype=np.int64)
         self.labels_[keep] = self.kmeans_.labels_
         return self

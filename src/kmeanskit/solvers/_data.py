@@ -69,6 +69,10 @@ class DenseData:
     def sq_distances(self, shift, centers, n_blocks):
         return dense.sq_distances(self.X, shift, centers, n_blocks)
 
+    def two_nearest(self, shift, centers):
+        n, d = self.shape
+        return dense.two_nearest(self.X, shift, centers, n_blocks_for(n, 1, d))
+
 
 class CsrData:
     """CSR data; never centred (that would make it dense), so every shift is zero."""
@@ -111,6 +115,9 @@ class CsrData:
 
     def sq_distances(self, shift, centers, n_blocks):
         return sparse.sq_distances(*self._arrays, centers)
+
+    def two_nearest(self, shift, centers):
+        return sparse.two_nearest(*self._arrays, centers)
 
 
 def as_solver_data(X) -> DenseData | CsrData:

@@ -14,6 +14,7 @@ class KMeansResult:
     inertia : float, weighted sum of squared distances to the assigned centres.
     n_iter : int, iterations run.
     converged : bool, whether the run stopped before ``max_iter`` (strict or tol).
+    swaps : int, accepted swap trials (:mod:`kmeanskit.refine`) before the final run.
     """
 
     centers: np.ndarray
@@ -21,3 +22,4 @@ class KMeansResult:
     inertia: float
     n_iter: int
     converged: bool
+    swaps: int = 0
