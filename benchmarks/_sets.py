@@ -38,10 +38,26 @@ FRANTI_SETS = [
 GAUSSIAN_SIPU_SETS = [("sipu", "d31"), ("sipu", "r15")]
 """The k-means-shaped sets of clustering-data-v1 (centroids are per-label means)."""
 
+OTHER_SETS = [
+    *(
+        ("sipu", name)
+        for name in ("aggregation", "compound", "flame", "jain", "pathbased", "spiral")
+    ),
+    *(
+        ("uci", name)
+        for name in ("ecoli", "glass", "ionosphere", "sonar", "statlog", "wdbc", "wine", "yeast")
+    ),
+    ("other", "iris"),
+]
+"""Sets that are not k-means shaped (non-convex shapes, real measurements): reported for
+robustness, with no target (centroids are per-label means)."""
+
+ALL_SETS = FRANTI_SETS + GAUSSIAN_SIPU_SETS + OTHER_SETS
+
 
 def _load(folder: str, name: str) -> tuple[np.ndarray, np.ndarray] | None:
     base = SHARED / folder
-    if folder == "sipu":
+    if folder in ("sipu", "uci", "other"):
         data, truth = base / f"{name}.data.gz", base / f"{name}.centroids.txt"
     else:
         data, truth = base / f"{name}.txt", base / f"{name}-gt.txt"
@@ -58,7 +74,7 @@ def benchmark_sets(
     sets: list[tuple[str, str]] | None = None,
 ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     """Yield ``(name, X, true_centroids)`` for every set present (all of them by default)."""
-    for folder, name in FRANTI_SETS + GAUSSIAN_SIPU_SETS if sets is None else sets:
+    for folder, name in ALL_SETS if sets is None else sets:
         loaded = _load(folder, name)
         if loaded is not None:
             yield (name, *loaded)

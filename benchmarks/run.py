@@ -107,6 +107,7 @@ def peers(w: Workload, init: np.ndarray | None, iters: int, seed: int = 0) -> di
     if init is None:  # library defaults: kmeanskit and sklearn as a user would call them
         out = {
             "kmeanskit": lambda X: KMeans(w.k, random_state=seed).fit(X),
+            "kmeanskit-refine=None": lambda X: KMeans(w.k, random_state=seed, refine=None).fit(X),
             "kmeanskit-k-means||": lambda X: KMeans(w.k, init="k-means||", random_state=seed).fit(
                 X
             ),

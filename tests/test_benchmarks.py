@@ -49,3 +49,79 @@ def test_readme_table_is_copied_between_the_markers(run, tmp_path):
     assert text.startswith("before\n") and text.endswith("after\n")
     assert "| w | 1.0x |" in text and "#### 2. Defaults" in text and "| w | 2.0x |" in text
     assert "old" not in text and "| mem |" not in text and "| a |" not in text
+
+
+QUALITY = RUN.with_name("quality.py")
+
+
+@pytest.fixture(scope="module")
+def quality():
+    sys.path.insert(0, str(QUALITY.parent))  # quality.py imports its neighbour _sets.py
+    try:
+        spec = importlib.util.spec_from_file_location("bench_quality", QUALITY)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(QUALITY.parent))
+    return module
+
+
+def test_quality_summary_names_the_sets_that_miss_a_target(quality):
+    def result(successes, seconds):
+        cis = np.array([0] * successes + [1] * (100 - successes))
+        return cis, np.ones(100), np.full(100, seconds)
+
+    rows = [
+        (
+            "easy",
+            (10, 2),
+            3,
+            1.0,
+            {
+                "kmeanskit-swap": result(100, 0.5),
+                "sklearn": result(90, 0.1),
+                "kmeanskit": result(95, 0.05),
+            },
+        ),
+        (
+            "hard",
+            (10, 2),
+            3,
+            1.0,
+            {
+                "kmeanskit-swap": result(97, 2.0),
+                "sklearn": result(50, 0.1),
+                "kmeanskit": result(40, 0.2),
+            },
+        ),
+    ]
+    summary = "\n".join(quality._summary(rows, ["kmeanskit", "kmeanskit-swap", "sklearn"]))
+    assert "on 1 of 2 sets; below on hard (97%)" in summary
+    assert "above on hard (20.0x)" in summary
+    assert "lower on hard (40% vs 50%)" in summary and "above on hard (2.00x)" in summary
+
+
+@pytest.mark.skipif(
+    not (QUALITY.parents[2] / "shared" / "datasets" / "clustering-benchmark" / "s-sets").exists(),
+    reason="../shared/datasets is absent",
+)
+def test_quality_benchmark_runs_on_a_shared_set(quality, tmp_path):
+    out = tmp_path / "QUALITY.md"
+    quality.main(
+        [
+            "--seeds",
+            "2",
+            "--study-seeds",
+            "0",
+            "--sets",
+            "s1",
+            "--methods",
+            "kmeanskit,kmeanskit-swap,sklearn",
+            "--out",
+            str(out),
+        ]
+    )
+    text = out.read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| s1 |"))
+    assert row.startswith("| s1 | 5000 × 2 | 15 |") and row.count("%") == 6
+    assert "## Against the targets" in text

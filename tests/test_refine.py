@@ -60,6 +60,19 @@ def test_auto_refines_seeded_fits_and_not_explicit_centres():
     assert budget.n_swaps_ == 0
 
 
+def test_auto_skips_two_clusters_where_no_swap_can_help(monkeypatch):
+    from kmeanskit import estimator
+
+    calls = []
+    monkeypatch.setattr(estimator, "swap_refine", lambda *a, **k: calls.append(1) or a[2])
+    X = nine_blobs()
+    KMeans(2, random_state=0).fit(X)
+    assert calls == []
+    KMeans(3, random_state=0).fit(X)
+    KMeans(2, random_state=0, refine="swap").fit(X)  # asked for: always run
+    assert calls == [1, 1]
+
+
 def test_budget_zero_is_plain_lloyd():
     X = nine_blobs()
     a = KMeans(9, random_state=1, refine=None).fit(X)

@@ -101,13 +101,14 @@ default=None
         whose removal costs least into the cluster of largest error, run 2 Lloyd iterations,
         keep the move only if the inertia drops. This repairs the typical local optimum of
         Lloyd's algorithm (two centres in one cluster, one centre on two clusters), which no
-        number of Lloyd iterations repairs. ``"auto"`` runs 3 trials after a seeded fit and
-        none when ``init`` is an array (Lloyd from your centres, as scikit-learn); ``"swap"``
-        searches until ``refine_budget`` is spent; ``None`` runs plain Lloyd. Measured in
+        number of Lloyd iterations repairs. ``"auto"`` runs 2 trials after a seeded fit with
+        ``n_clusters >= 3`` and none when ``init`` is an array (Lloyd from your centres, as
+        scikit-learn does); ``"swap"`` searches until ``refine_budget`` is spent; ``None`` runs
+        plain Lloyd. Measured in
         ``benchmarks/QUALITY.md``: with ``"swap"`` every cluster of every benchmark set is
         found (centroid index 0) in at least 99% of seeds.
     refine_budget : "auto" or int, default="auto"
-        The largest number of swap trials. ``"auto"`` is 3 for ``refine="auto"`` and, for
+        The largest number of swap trials. ``"auto"`` is 2 for ``refine="auto"`` and, for
         ``refine="swap"``, ``2 * n_clusters + 20`` trials, stopping early after
         ``max(10, n_clusters // 4)`` failed trials in a row.
 
@@ -232,6 +233,9 @@ default=None
             return None
         if self.refine == "auto" and not isinstance(self.init, str) and not callable(self.init):
             return None  # explicit initial centres: Lloyd from them, as scikit-learn does
+        if self.refine == "auto" and self.n_clusters < 3:
+            return None  # the trap a swap repairs (one centre on two clusters while another
+            # cluster holds two centres) needs 3 centres; Lloyd itself leaves no such k = 2 trap
         if self.refine_budget != "auto":
             return SwapSettings.trials(self.refine_budget)
         if self.refine == "auto":
