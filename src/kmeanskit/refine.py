@@ -77,8 +77,8 @@ class SwapSettings:
 LIGHT_TRIALS = 2
 """Trials of ``refine="auto"`` (the default) after a seeded fit. On the study sets of
 benchmarks/QUALITY.md (A, S, unbalance, D31, R15; 40 seeds) 2 trials raise the success rate
-(CI = 0) of one greedy k-means++ run from 2-93% to 92-100% and keep the fit within
-scikit-learn's default time; 3 trials gain little more (97-100%) for more time."""
+(CI = 0) of one greedy k-means++ run from 2-93% to 92-100% for about 1-3 ms on those sets
+(a fit of about scikit-learn's default time); 3 trials gain little more (97-100%)."""
 
 
 def cluster_statistics(data, weights, shift, centers) -> tuple[np.ndarray, ...]:
