@@ -169,7 +169,6 @@ def swap_refine(
     swaps = 0
     tried: set[tuple[int, int]] = set()
     failures = 0
-    polished = True
 
     def local(centers: np.ndarray, iters: int, tolerance: float) -> KMeansResult:
         return solve(
@@ -216,7 +215,7 @@ def swap_refine(
                 print(message)
             report.step(message)
             if accepted:
-                best, failures, polished, statistics = candidate, 0, False, None
+                best, failures, statistics = candidate, 0, None
                 swaps += 1
                 tried.clear()
             else:
@@ -225,8 +224,8 @@ def swap_refine(
                     tried.add((moved, target))
                 if failures >= settings.patience:
                     break
-    if polished:
-        return best
+    if swaps == 0:
+        return start
     final = local(best.centers, max_iter, tol)
     if final.inertia > best.inertia:  # Lloyd never raises the inertia; kept as a guard
         final = best
