@@ -15,23 +15,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _sets import FRANTI_SETS, benchmark_sets
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parents[1] / "shared" / "datasets" / "clustering-benchmark"
-
 SHARED_SETS = [
-    ("a-sets", "a1"),
-    ("a-sets", "a2"),
-    ("a-sets", "a3"),
-    ("s-sets", "s1"),
-    ("s-sets", "s2"),
-    ("s-sets", "s3"),
-    ("s-sets", "s4"),
-    ("unbalance", "unbalance"),
-    ("dim", "dim032"),
-    ("dim", "dim064"),
-    ("dim", "dim128"),
-    ("dim", "dim256"),
+    (folder, name)
+    for folder, name in FRANTI_SETS
+    if folder in ("a-sets", "s-sets", "unbalance")
+    or name in ("dim032", "dim064", "dim128", "dim256")
 ]
 
 
@@ -51,15 +42,8 @@ def blob_sets():
 
 
 def shared_sets():
-    for folder, name in SHARED_SETS:
-        data = SHARED / folder / f"{name}.txt"
-        truth = SHARED / folder / f"{name}-gt.txt"
-        if not truth.exists():
-            truth = SHARED / folder / f"{name}.centroids.txt"
-        if not data.exists() or not truth.exists():
-            print(f"skipping {name}: {data} or its centroids are absent")
-            continue
-        yield name, np.loadtxt(data), len(np.loadtxt(truth))
+    for name, X, truth in benchmark_sets(SHARED_SETS):
+        yield name, X, len(truth)
 
 
 def main(argv=None) -> None:
