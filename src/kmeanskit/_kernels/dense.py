@@ -195,45 +195,66 @@ def sq_dist_to_assigned(X, x_shift, centers, labels):
     return out
 
 
-@njit(parallel=True, cache=True)
-def sq_distances(X, x_shift, centers, n_blocks):
-    """(n, k) squared Euclidean distances, for ``transform``.
+@njit(cache=True, inline="always")
+def _centre_terms(centers, dtype):
+    """The transposed centres (for GEMM) and their squared norms, in the data's dtype."""
+    k, d = centers.shape
+    c_sq = np.zeros(k, dtype=dtype)
+    for j in range(k):
+        for f in range(d):
+            c_sq[j] += centers[j, f] * centers[j, f]
+    return np.ascontiguousarray(centers.T), c_sq
+
+
+@njit(cache=True, inline="always")
+def _tile_sq_distances(xbuf, m, centers, centers_t, c_sq, dots):
+    """``dots[:m]`` = squared distances of the ``m`` shifted rows in ``xbuf`` to every centre.
 
     Computed through GEMM; entries small enough for the expansion to have cancelled (a point
     on or near a centre) are recomputed exactly, so a point that is a centre is at distance 0.
     """
+    k, d = centers.shape
+    np.dot(xbuf[:m], centers_t, dots[:m])
+    for i in range(m):
+        x_sq = 0.0
+        for f in range(d):
+            x_sq += xbuf[i, f] * xbuf[i, f]
+        for j in range(k):
+            dist = x_sq + c_sq[j] - 2 * dots[i, j]
+            if dist <= _CANCELLATION * (x_sq + c_sq[j]):
+                # the expansion cancelled: a near-zero distance, recompute it exactly
+                exact = 0.0
+                for f in range(d):
+                    diff = np.float64(xbuf[i, f]) - np.float64(centers[j, f])
+                    exact += diff * diff
+                dist = exact
+            dots[i, j] = max(dist, 0.0)
+
+
+@njit(cache=True, inline="always")
+def _shifted_chunk(X, x_shift, chunk_start, m, xbuf):
+    d = X.shape[1]
+    for i in range(m):
+        for f in range(d):
+            xbuf[i, f] = X[chunk_start + i, f] - x_shift[f]
+
+
+@njit(parallel=True, cache=True)
+def sq_distances(X, x_shift, centers, n_blocks):
+    """(n, k) squared Euclidean distances, for ``transform`` (see :func:`_tile_sq_distances`)."""
     n, d = X.shape
     k = centers.shape[0]
-    centers_t = np.ascontiguousarray(centers.T)
-    c_sq = np.zeros(k, dtype=X.dtype)
-    for j in range(k):
-        for f in range(d):
-            c_sq[j] += centers[j, f] * centers[j, f]
+    centers_t, c_sq = _centre_terms(centers, X.dtype)
     out = np.empty((n, k), dtype=X.dtype)
     for b in prange(n_blocks):
         start, stop = _block_rows(b, n_blocks, n)
         xbuf = np.empty((CHUNK_ROWS, d), dtype=X.dtype)
         for chunk_start in range(start, stop, CHUNK_ROWS):
             m = min(CHUNK_ROWS, stop - chunk_start)
-            for i in range(m):
-                for f in range(d):
-                    xbuf[i, f] = X[chunk_start + i, f] - x_shift[f]
-            dots = out[chunk_start : chunk_start + m]
-            np.dot(xbuf[:m], centers_t, dots)
-            for i in range(m):
-                x_sq = 0.0
-                for f in range(d):
-                    x_sq += xbuf[i, f] * xbuf[i, f]
-                for j in range(k):
-                    dist = x_sq + c_sq[j] - 2 * dots[i, j]
-                    if dist <= _CANCELLATION * (x_sq + c_sq[j]):
-                        # the expansion cancelled: a near-zero distance, recompute it exactly
-                        exact = 0.0
-                        for f in range(d):
-                            diff = np.float64(xbuf[i, f]) - np.float64(centers[j, f])
-                            exact += diff * diff
-                        dist = exact
-                    dots[i, j] = max(dist, 0.0)
+            _shifted_chunk(X, x_shift, chunk_start, m, xbuf)
+            _tile_sq_distances(
+                xbuf, m, centers, centers_t, c_sq, out[chunk_start : chunk_start + m]
+            )
     return out
 
 
@@ -285,17 +306,12 @@ def label_counts(labels, n_clusters):
 @njit(parallel=True, cache=True)
 def two_nearest(X, x_shift, centers, n_blocks):
     """Index of the nearest centre, and the squared distances (float64) to the nearest and
-    the second-nearest, for every row; GEMM tiles of CHUNK_ROWS rows, never the n x k matrix.
-
-    Near-zero (cancelled) distances are recomputed exactly, as in :func:`sq_distances`.
+    the second-nearest, for every row; GEMM tiles of CHUNK_ROWS rows, never the n x k matrix
+    (distances as in :func:`_tile_sq_distances`).
     """
     n, d = X.shape
     k = centers.shape[0]
-    centers_t = np.ascontiguousarray(centers.T)
-    c_sq = np.zeros(k, dtype=X.dtype)
-    for j in range(k):
-        for f in range(d):
-            c_sq[j] += centers[j, f] * centers[j, f]
+    centers_t, c_sq = _centre_terms(centers, X.dtype)
     labels = np.empty(n, dtype=np.int64)
     nearest = np.empty(n, dtype=np.float64)
     second = np.empty(n, dtype=np.float64)
@@ -305,24 +321,12 @@ def two_nearest(X, x_shift, centers, n_blocks):
         dots = np.empty((CHUNK_ROWS, k), dtype=X.dtype)
         for chunk_start in range(start, stop, CHUNK_ROWS):
             m = min(CHUNK_ROWS, stop - chunk_start)
+            _shifted_chunk(X, x_shift, chunk_start, m, xbuf)
+            _tile_sq_distances(xbuf, m, centers, centers_t, c_sq, dots)
             for i in range(m):
-                for f in range(d):
-                    xbuf[i, f] = X[chunk_start + i, f] - x_shift[f]
-            np.dot(xbuf[:m], centers_t, dots[:m])
-            for i in range(m):
-                x_sq = 0.0
-                for f in range(d):
-                    x_sq += np.float64(xbuf[i, f]) * np.float64(xbuf[i, f])
                 best, best_d, second_d = 0, np.inf, np.inf
                 for j in range(k):
-                    dist = x_sq + c_sq[j] - 2.0 * np.float64(dots[i, j])
-                    if dist <= _CANCELLATION * (x_sq + c_sq[j]):
-                        exact = 0.0
-                        for f in range(d):
-                            diff = np.float64(xbuf[i, f]) - np.float64(centers[j, f])
-                            exact += diff * diff
-                        dist = exact
-                    dist = max(dist, 0.0)
+                    dist = np.float64(dots[i, j])
                     if dist < best_d:
                         best, second_d, best_d = j, best_d, dist
                     elif dist < second_d:
