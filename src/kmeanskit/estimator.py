@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import warnings
 from collections.abc import Callable
@@ -31,9 +32,21 @@ from .refine import LIGHT_TRIALS, SwapSettings, swap_refine
 from .seeding import canonical_order, greedy_kmeans_plusplus, random_init
 from .seeding_parallel import kmeans_parallel
 from .solvers import SOLVERS, KMeansResult, choose_solver
-from .solvers._data import as_solver_data, assign, distances, nearest_with_distances
+from .solvers._data import (
+    DenseData,
+    StreamedData,
+    as_solver_data,
+    assign,
+    distances,
+    nearest_with_distances,
+)
+from .streaming import RowSource, as_row_source
 
 _INIT_NAMES = ("k-means++", "k-means||", "random")
+SEED_SAMPLE_MIN_ROWS = 2**16
+SEED_SAMPLE_ROWS_PER_CLUSTER = 256
+"""A streamed fit seeds on a uniform sample of max(2**16, 256 k) rows (FAISS's
+``max_points_per_centroid`` is 256 too); Lloyd then runs on every row."""
 _REFINE_NAMES = ("auto", "swap", None)
 
 
@@ -49,6 +62,24 @@ def _unit_rows(X):
 
     unit = normalize(X, norm="l2", copy=True)
     return unit if sp.issparse(unit) else np.ascontiguousarray(unit)
+
+
+def _seed_sample(source: RowSource, weights, n_clusters: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """A uniform sample of the rows with positive weight (all of them when few), and their
+    weights: what a streamed fit seeds on."""
+    n = source.shape[0]
+    size = max(SEED_SAMPLE_MIN_ROWS, SEED_SAMPLE_ROWS_PER_CLUSTER * n_clusters)
+    positive = None if weights.strides == (0,) else np.flatnonzero(weights > 0)
+    pool = n if positive is None else positive.size
+    if size >= pool:
+        rows = np.arange(n) if positive is None else positive
+    else:
+        picked = np.sort(rng.choice(pool, size=size, replace=False))
+        rows = picked if positive is None else positive[picked]
+    sample = np.ascontiguousarray(source.take(rows))
+    sample_weights = np.ascontiguousarray(weights[rows], dtype=np.float64)
+    check_n_clusters(n_clusters, sample)
+    return sample, sample_weights
 
 
 class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
@@ -266,9 +297,15 @@ default=None
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, path, numpy.memmap, RowSource} of shape \
+(n_samples, n_features)
             Training data. float32 stays float32; other numeric types become float64; sparse
-            input is used as CSR without densifying.
+            input is used as CSR without densifying. A path to a ``.npy`` file, a
+            ``numpy.memmap`` or a :class:`kmeanskit.streaming.RowSource` is *streamed*: Lloyd
+            iterations read it a window at a time (see :mod:`kmeanskit.streaming`), with the
+            same result as the in-memory fit from the same initial centres. With a string
+            ``init``, seeding, restarts and refinement run on a uniform sample of
+            ``max(65536, 256 * n_clusters)`` rows first.
         y : Ignored
             Not used, present for API consistency.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -287,6 +324,9 @@ default=None
         >>> KMeans(n_clusters=3, random_state=0).fit(X).cluster_centers_.shape
         (3, 2)
         """
+        source = as_row_source(X)
+        if source is not None:
+            return self._fit_streamed(source, sample_weight)
         X = check_input(X, "X", estimator=self, reset=True)
         if self._spherical:
             X = _unit_rows(X)
@@ -300,6 +340,9 @@ default=None
         with kernel_section():
             best = self._best_of_runs(X, weights, rng, n_runs)
 
+        return self._store(best)
+
+    def _store(self, best: KMeansResult) -> KMeans:
         warn_if_few_distinct(best.labels, self.n_clusters)
         self.cluster_centers_ = best.centers
         self._n_features_out = self.cluster_centers_.shape[0]
@@ -308,6 +351,55 @@ default=None
         self.n_iter_ = best.n_iter
         self.n_swaps_ = best.swaps
         return self
+
+    def _fit_streamed(self, source: RowSource, sample_weight) -> KMeans:
+        """Fit on rows read a window at a time.
+
+        With a string or callable ``init``, the whole in-memory pipeline (seeding, ``n_init``
+        runs, refinement) runs on a uniform sample of the rows, which costs no pass over the
+        file; then Lloyd runs on every row from the sample's centres, usually for a few
+        passes since they start near a local optimum. With an array ``init``, Lloyd runs from
+        it, exactly as in memory.
+        """
+        if self._spherical:
+            raise ValueError(
+                f"{type(self).__name__} scales its rows to unit length, which needs them in "
+                f"memory; load the data (np.load) or fit kmeanskit.KMeans on unit rows."
+            )
+        n_runs = self._check_params()
+        check_n_clusters(self.n_clusters, source)
+        weights = check_sample_weight(sample_weight, source)
+        self.n_features_in_ = source.shape[1]
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        explicit = not isinstance(self.init, str) and not callable(self.init)
+        if explicit:
+            centers_init = check_centers(self.init, source, self.n_clusters)
+        rng = as_generator(self.random_state)
+        data = StreamedData(source)
+        swaps_on_sample = 0
+        try:
+            with kernel_section():
+                if not explicit:
+                    sample, sample_weights = _seed_sample(source, weights, self.n_clusters, rng)
+                    on_sample = self._best_of_runs(sample, sample_weights, rng, n_runs)
+                    centers_init, swaps_on_sample = on_sample.centers, on_sample.swaps
+                    del sample, sample_weights, on_sample
+                if self.verbose:
+                    print("Initialization complete")
+                shift, mean_variance = data.moments(weights)
+                best = SOLVERS["lloyd"](
+                    data,
+                    weights,
+                    centers_init,
+                    max_iter=self.max_iter,
+                    tol=self.tol * mean_variance,
+                    shift=shift,
+                    verbose=bool(self.verbose),
+                )
+        finally:
+            source.release()
+        return self._store(dataclasses.replace(best, swaps=swaps_on_sample))
 
     def _best_of_runs(self, X, weights, rng, n_runs: int) -> KMeansResult:
         """Seed and solve ``n_runs`` times; keep the lowest inertia (a different partition)."""
@@ -382,6 +474,16 @@ default=None
     # ----------------------------------------------------------------- using the model
     def _check_test_data(self, X):
         check_is_fitted(self)
+        source = as_row_source(X)
+        if source is not None:
+            if source.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {source.shape[1]} features, but {type(self).__name__} is "
+                    f"expecting {self.n_features_in_} features as input."
+                )
+            if self._spherical:
+                raise ValueError(f"{type(self).__name__} needs its rows in memory.")
+            return source
         X = check_input(X, "X", estimator=self, reset=False)
         return _unit_rows(X) if self._spherical else X
 
@@ -469,7 +571,15 @@ default=None
 
     def _transform(self, X) -> np.ndarray:
         with kernel_section():
-            return distances(as_solver_data(X), self.cluster_centers_)
+            if not isinstance(X, RowSource):
+                return distances(as_solver_data(X), self.cluster_centers_)
+            out = np.empty((X.shape[0], self.n_clusters), dtype=X.dtype)
+            for start, rows in X.windows():
+                out[start : start + rows.shape[0]] = distances(
+                    DenseData(rows), self.cluster_centers_
+                )
+            X.release()
+            return out
 
     def transform(self, X) -> np.ndarray:
         """Euclidean distance of every sample to every cluster centre.

@@ -37,3 +37,42 @@ def tile_rows_for(n_clusters: int, itemsize: int) -> int:
     rows = TILE_BYTES // max(1, n_clusters * itemsize)
     rows = (rows // CHUNK_ROWS) * CHUNK_ROWS
     return int(min(MAX_TILE_ROWS, max(CHUNK_ROWS, rows)))
+
+
+def block_rows(b: int, n_blocks: int, n_samples: int) -> tuple[int, int]:
+    """First and last-plus-one row of block ``b``: the same split as the kernels use."""
+    n_chunks = -(-n_samples // CHUNK_ROWS)
+    per_block = -(-n_chunks // n_blocks)
+    start = min(b * per_block * CHUNK_ROWS, n_samples)
+    stop = min((b + 1) * per_block * CHUNK_ROWS, n_samples)
+    return start, stop
+
+
+def window_bounds(n_samples: int, n_blocks: int, tile_rows: int, max_rows: int):
+    """Consecutive ``(start, stop)`` row windows of at most ``max_rows`` rows covering the data.
+
+    A window holds whole blocks when they fit; a block larger than ``max_rows`` is cut into
+    pieces of a whole number of ``tile_rows`` tiles. Every window therefore starts at a block
+    start or a whole number of tiles into a block, which is what makes a pass of the kernels
+    over the windows bit-identical to one pass over all rows (the same GEMM tiles, the same
+    order of additions). ``max_rows`` smaller than one tile is raised to one tile.
+    """
+    piece = max(tile_rows, (max_rows // tile_rows) * tile_rows)
+    limit = max(max_rows, piece)
+    window_start = window_stop = 0
+    for b in range(n_blocks):
+        start, stop = block_rows(b, n_blocks, n_samples)
+        if start >= stop:
+            continue
+        if stop - window_start <= limit:
+            window_stop = stop  # the whole block joins the current window
+            continue
+        if window_stop > window_start:
+            yield window_start, window_stop
+        window_start = start
+        while stop - window_start > limit:
+            yield window_start, window_start + piece
+            window_start += piece
+        window_stop = stop
+    if window_stop > window_start:
+        yield window_start, window_stop

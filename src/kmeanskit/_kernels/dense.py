@@ -99,49 +99,75 @@ def tile_argmin(dots, c_sq, m, best):
 
 @njit(parallel=True, cache=True)
 def lloyd_pass(
-    X, weights, x_shift, centers, c_sq, labels, block_sums, block_weights, update, tile_rows
+    X,
+    weights,
+    x_shift,
+    centers,
+    c_sq,
+    labels,
+    block_sums,
+    block_weights,
+    update,
+    tile_rows,
+    row_offset,
+    n_total,
 ):
     """Assign every row to its nearest centre and, if ``update``, accumulate weighted sums.
 
     Distances come from ``||c||^2 - 2 (x - shift) . c`` computed by BLAS GEMM on tiles of
     ``tile_rows`` rows, fused with the argmin, so the n x k distance matrix never exists.
 
+    ``X`` may be a *window* of the data: rows ``row_offset`` to ``row_offset + len(X)`` of
+    ``n_total`` (data streamed from disk, :mod:`kmeanskit.streaming`). Blocks are those of
+    the whole data; a block's sums are reset by the window holding its first row and carried
+    on, in row order, by the windows after it, so a pass over consecutive windows gives
+    bit-identical sums to one call on all rows, provided every window starts at a block start
+    or a whole number of tiles into a block (:func:`kmeanskit._kernels.blocks.window_bounds`).
+    In memory, ``row_offset = 0`` and ``n_total = len(X)``.
+
     Parameters
     ----------
-    X : (n, d) float32 or float64, the caller's data (read only).
-    weights : (n,) float64 sample weights.
+    X : (m, d) float32 or float64, the caller's data or a window of it (read only).
+    weights : (n_total,) float64 sample weights.
     x_shift : (d,) same dtype as X, subtracted from every row.
     centers : (k, d) same dtype as X, in shifted coordinates.
     c_sq : (k,) same dtype as X, squared norms of the centres (the caller computes them with
         ``np.einsum`` as scikit-learn does, so exact ties break the same way).
-    labels : (n,) int32, previous labels in, new labels out.
+    labels : (n_total,) int32, previous labels in, new labels out.
     block_sums : (n_blocks, k, d) float64 output (ignored when ``update`` is False).
     block_weights : (n_blocks, k) float64 output (ignored when ``update`` is False).
     update : bool
     tile_rows : int, rows per GEMM tile (see :func:`kmeanskit._kernels.blocks.tile_rows_for`).
+    row_offset, n_total : int, where the window lies in the data.
 
     Returns
     -------
-    n_changed : int, the number of rows whose label changed.
+    n_changed : int, the number of rows of the window whose label changed.
     """
-    n, d = X.shape
+    m_window, d = X.shape
     k = centers.shape[0]
     n_blocks = block_weights.shape[0]
     centers_t = np.ascontiguousarray(centers.T)
     changed = np.zeros(n_blocks, dtype=np.int64)
+    window_stop = row_offset + m_window
     for b in prange(n_blocks):
-        start, stop = _block_rows(b, n_blocks, n)
+        start, stop = _block_rows(b, n_blocks, n_total)
+        if update and row_offset <= start <= window_stop:
+            block_sums[b, :, :] = 0.0
+            block_weights[b, :] = 0.0
+        lo = max(start, row_offset)
+        hi = min(stop, window_stop)
+        if lo >= hi:
+            continue
         xbuf = np.empty((tile_rows, d), dtype=X.dtype)
         dots = np.empty((tile_rows, k), dtype=X.dtype)
         nearest = np.empty(tile_rows, dtype=np.int32)
-        if update:
-            block_sums[b, :, :] = 0.0
-            block_weights[b, :] = 0.0
-        for chunk_start in range(start, stop, tile_rows):
-            m = min(tile_rows, stop - chunk_start)
+        for chunk_start in range(lo, hi, tile_rows):
+            m = min(tile_rows, hi - chunk_start)
+            local = chunk_start - row_offset
             for i in range(m):
                 for f in range(d):
-                    xbuf[i, f] = X[chunk_start + i, f] - x_shift[f]
+                    xbuf[i, f] = X[local + i, f] - x_shift[f]
             np.dot(xbuf[:m], centers_t, dots[:m])
             tile_argmin(dots, c_sq, m, nearest)
             for i in range(m):
@@ -159,25 +185,24 @@ def lloyd_pass(
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def inertia(X, weights, x_shift, centers, labels, n_blocks):
-    """Exact weighted sum of squared distances of each row to its assigned centre (float64)."""
-    n, d = X.shape
-    partial = np.zeros(n_blocks, dtype=np.float64)
+def inertia_partials(X, weights, x_shift, centers, labels, row_offset, n_total, partial):
+    """Add each block's exact weighted sum of squared distances of its rows in the window
+    ``X`` (rows ``row_offset:row_offset + len(X)`` of ``n_total``) to their assigned centres
+    to ``partial`` (n_blocks,) float64, row by row in order (see :func:`lloyd_pass`)."""
+    m_window, d = X.shape
+    n_blocks = partial.shape[0]
     for b in prange(n_blocks):
-        start, stop = _block_rows(b, n_blocks, n)
-        acc = 0.0
-        for i in range(start, stop):
-            c = labels[i]
+        start, stop = _block_rows(b, n_blocks, n_total)
+        acc = partial[b]
+        for row in range(max(start, row_offset), min(stop, row_offset + m_window)):
+            i = row - row_offset
+            c = labels[row]
             s = 0.0
             for f in range(d):
                 diff = np.float64(X[i, f] - x_shift[f]) - np.float64(centers[c, f])
                 s += diff * diff
-            acc += weights[i] * s
+            acc += weights[row] * s
         partial[b] = acc
-    total = 0.0
-    for b in range(n_blocks):
-        total += partial[b]
-    return total
 
 
 @njit(parallel=True, cache=True, fastmath=True)
@@ -258,40 +283,36 @@ def sq_distances(X, x_shift, centers, n_blocks):
     return out
 
 
-@njit(parallel=True, cache=True)
-def weighted_moments(X, weights, n_blocks):
-    """Weighted mean and variance of every column, in float64, in two passes.
+@njit(cache=True)
+def total_weight(weights):
+    """Sum of the weights, in index order."""
+    total = 0.0
+    for i in range(weights.shape[0]):
+        total += weights[i]
+    return total
 
-    Returns
-    -------
-    mean : (d,) float64
-    var : (d,) float64
+
+@njit(parallel=True, cache=True)
+def column_moment_partials(X, weights, row_offset, n_total, center, squared, partial):
+    """Add, per block and column, ``w * x`` (or ``w * (x - center)^2`` when ``squared``) over
+    the rows of the window ``X`` to ``partial`` (n_blocks, d) float64, in row order.
+
+    Two passes of it give the weighted mean and variance of every column; windows are as in
+    :func:`lloyd_pass`, so streamed and in-memory moments are bit-identical.
     """
-    n, d = X.shape
-    total_weight = 0.0
-    for i in range(n):
-        total_weight += weights[i]
-    partial = np.zeros((n_blocks, d), dtype=np.float64)
+    m_window, d = X.shape
+    n_blocks = partial.shape[0]
     for b in prange(n_blocks):
-        start, stop = _block_rows(b, n_blocks, n)
-        for i in range(start, stop):
+        start, stop = _block_rows(b, n_blocks, n_total)
+        for row in range(max(start, row_offset), min(stop, row_offset + m_window)):
+            i = row - row_offset
+            w = weights[row]
             for f in range(d):
-                partial[b, f] += weights[i] * X[i, f]
-    mean = np.zeros(d, dtype=np.float64)
-    for b in range(n_blocks):
-        mean += partial[b]
-    mean /= total_weight
-    partial[:, :] = 0.0
-    for b in prange(n_blocks):
-        start, stop = _block_rows(b, n_blocks, n)
-        for i in range(start, stop):
-            for f in range(d):
-                diff = X[i, f] - mean[f]
-                partial[b, f] += weights[i] * diff * diff
-    var = np.zeros(d, dtype=np.float64)
-    for b in range(n_blocks):
-        var += partial[b]
-    return mean, var / total_weight
+                if squared:
+                    diff = X[i, f] - center[f]
+                    partial[b, f] += w * diff * diff
+                else:
+                    partial[b, f] += w * X[i, f]
 
 
 @njit(cache=True)

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._kernels import dense, sparse
-from .._kernels.blocks import n_blocks_for, tile_rows_for
+from .._kernels.blocks import CHUNK_ROWS, n_blocks_for, tile_rows_for, window_bounds
 from .._validation import unit_weights
 
 
@@ -37,28 +37,19 @@ class DenseData:
         self.dtype = X.dtype
         self.shape = X.shape
 
+    def windows(self, n_blocks: int, tile_rows: int):
+        """``(first_row, rows)`` pieces the kernels run on: all rows at once."""
+        return ((0, self.X),)
+
     def moments(self, weights) -> tuple[np.ndarray, float]:
         """Weighted column mean (in the data's dtype) and mean column variance."""
-        blocks = n_blocks_for(self.shape[0], 1, self.shape[1])
-        mean, var = dense.weighted_moments(self.X, weights, blocks)
-        return mean.astype(self.dtype), float(var.mean())
+        return _moments(self, weights)
 
     def lloyd_pass(self, weights, shift, centers, labels, block_sums, block_weights, update):
-        return dense.lloyd_pass(
-            self.X,
-            weights,
-            shift,
-            centers,
-            sq_norms(centers),
-            labels,
-            block_sums,
-            block_weights,
-            update,
-            tile_rows_for(centers.shape[0], self.dtype.itemsize),
-        )
+        return _lloyd_pass(self, weights, shift, centers, labels, block_sums, block_weights, update)
 
     def inertia(self, weights, shift, centers, labels, n_blocks):
-        return dense.inertia(self.X, weights, shift, centers, labels, n_blocks)
+        return _inertia(self, weights, shift, centers, labels, n_blocks)
 
     def sq_dist_to_assigned(self, shift, centers, labels):
         return dense.sq_dist_to_assigned(self.X, shift, centers, labels)
@@ -72,6 +63,101 @@ class DenseData:
     def two_nearest(self, shift, centers):
         n, d = self.shape
         return dense.two_nearest(self.X, shift, centers, n_blocks_for(n, 1, d))
+
+
+class StreamedData:
+    """Dense rows streamed from a :class:`kmeanskit.streaming.RowSource` a window at a time.
+
+    The same kernels as :class:`DenseData` on windows cut at the kernels' block and tile
+    boundaries, so every result is bit-identical to the in-memory one. Only Lloyd runs on it
+    (the bound-based solvers keep per-row state that is as large as the data's labels times
+    the number of bounds, and read rows out of order).
+    """
+
+    sparse = False
+
+    def __init__(self, source):
+        self.source = source
+        self.dtype = source.dtype
+        self.shape = source.shape
+
+    def windows(self, n_blocks: int, tile_rows: int):
+        bounds = window_bounds(self.shape[0], n_blocks, tile_rows, self.source.max_rows)
+        return self.source.windows(bounds)
+
+    def moments(self, weights) -> tuple[np.ndarray, float]:
+        return _moments(self, weights)
+
+    def lloyd_pass(self, weights, shift, centers, labels, block_sums, block_weights, update):
+        return _lloyd_pass(self, weights, shift, centers, labels, block_sums, block_weights, update)
+
+    def inertia(self, weights, shift, centers, labels, n_blocks):
+        return _inertia(self, weights, shift, centers, labels, n_blocks)
+
+    def sq_dist_to_assigned(self, shift, centers, labels):
+        out = np.empty(self.shape[0], dtype=np.float64)
+        for start, rows in self.source.windows():
+            stop = start + rows.shape[0]
+            out[start:stop] = dense.sq_dist_to_assigned(rows, shift, centers, labels[start:stop])
+        return out
+
+    def shifted_row(self, i: int, shift) -> np.ndarray:
+        return self.source.read(i, i + 1)[0].astype(np.float64) - shift
+
+
+def _moments(data, weights) -> tuple[np.ndarray, float]:
+    """Weighted column mean (in the data's dtype) and mean column variance, in two passes
+    over ``data.windows`` (float64 partial sums per block, reduced in block order)."""
+    n, d = data.shape
+    n_blocks = n_blocks_for(n, 1, d)
+    total = dense.total_weight(weights)
+    partial = np.zeros((n_blocks, d), dtype=np.float64)
+    mean = np.zeros(d, dtype=np.float64)
+    for squared in (False, True):
+        partial[:] = 0.0
+        for start, rows in data.windows(n_blocks, CHUNK_ROWS):
+            dense.column_moment_partials(rows, weights, start, n, mean, squared, partial)
+        if squared:
+            var = np.add.reduce(partial, axis=0) / total
+        else:
+            mean = np.add.reduce(partial, axis=0) / total
+    return mean.astype(data.dtype), float(var.mean())
+
+
+def _lloyd_pass(data, weights, shift, centers, labels, block_sums, block_weights, update):
+    """The fused assignment (and accumulation) pass of :func:`dense.lloyd_pass` over windows."""
+    n = data.shape[0]
+    tile_rows = tile_rows_for(centers.shape[0], data.dtype.itemsize)
+    c_sq = sq_norms(centers)
+    n_changed = 0
+    for start, rows in data.windows(block_weights.shape[0], tile_rows):
+        n_changed += dense.lloyd_pass(
+            rows,
+            weights,
+            shift,
+            centers,
+            c_sq,
+            labels,
+            block_sums,
+            block_weights,
+            update,
+            tile_rows,
+            start,
+            n,
+        )
+    return n_changed
+
+
+def _inertia(data, weights, shift, centers, labels, n_blocks) -> float:
+    """Exact weighted sum of squared distances to the assigned centres (float64)."""
+    n = data.shape[0]
+    partial = np.zeros(n_blocks, dtype=np.float64)
+    for start, rows in data.windows(n_blocks, CHUNK_ROWS):
+        dense.inertia_partials(rows, weights, shift, centers, labels, start, n, partial)
+    total = 0.0
+    for value in partial.tolist():
+        total += value
+    return total
 
 
 class CsrData:
@@ -120,8 +206,13 @@ class CsrData:
         return sparse.two_nearest(*self._arrays, centers)
 
 
-def as_solver_data(X) -> DenseData | CsrData:
-    """Wrap validated data (C-contiguous ndarray or canonical CSR) for the solvers."""
+def as_solver_data(X) -> DenseData | CsrData | StreamedData:
+    """Wrap validated data (C-contiguous ndarray, canonical CSR or a row source) for the
+    solvers."""
+    from ..streaming import RowSource
+
+    if isinstance(X, RowSource):
+        return StreamedData(X)
     return CsrData(X) if sp.issparse(X) else DenseData(X)
 
 

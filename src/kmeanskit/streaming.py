@@ -1,0 +1,312 @@
+"""Data larger than memory: rows read from disk a window at a time.
+
+``KMeans.fit``, ``predict`` and ``score`` and ``MiniBatchKMeans.fit`` accept, besides arrays,
+
+- a path to a ``.npy`` file (read with ordinary file reads, never mapped into memory),
+- a ``numpy.memmap`` (read a window at a time; pages already used are handed back to the
+  operating system, so the process's resident memory does not grow with the file),
+- a :class:`RowSource` from :func:`open_rows`, to choose the window size.
+
+The solvers see such data through :class:`kmeanskit.solvers._data.StreamedData`, which runs
+the same kernels as for an array on consecutive windows whose boundaries fall on the kernels'
+block and tile boundaries, so a streamed fit gives *bit-identical* centres, labels and inertia
+to the in-memory fit from the same initial centres.
+
+Memory: one window buffer (``chunk_bytes``, 64 MiB by default; twice that when the file's
+dtype must be converted) plus what the fit keeps per row: the labels (4 bytes a row) and the
+sample weights if given (8 bytes a row), and, only in an iteration where a cluster empties, 8
+bytes a row for the distances that choose its new centre.
+
+Examples
+--------
+>>> import numpy as np, tempfile, pathlib
+>>> from kmeanskit import KMeans
+>>> from kmeanskit.streaming import open_rows
+>>> X = np.random.default_rng(0).normal(size=(5000, 3))
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "big.npy"
+>>> np.save(path, X)
+>>> init = X[:4]
+>>> on_disk = KMeans(4, init=init).fit(open_rows(path, chunk_bytes=2**16))
+>>> in_memory = KMeans(4, init=init).fit(X)
+>>> bool((on_disk.cluster_centers_ == in_memory.cluster_centers_).all())
+True
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_CHUNK_BYTES = 64 * 2**20
+"""Size of the window buffer a streamed fit reads rows into."""
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _target_dtype(dtype: np.dtype) -> np.dtype:
+    """float32 and float64 stay as they are (native byte order); other numbers become float64."""
+    if dtype.kind not in "fiub":
+        raise TypeError(
+            f"the file holds {dtype} values; k-means needs numbers (float, int or bool)."
+        )
+    native = dtype.newbyteorder("=")
+    return native if native in _FLOAT_DTYPES else np.dtype(np.float64)
+
+
+class RowSource:
+    """Rows of a 2-D table read a window at a time; see :func:`open_rows`.
+
+    Subclasses implement ``_read_raw(start, stop, out)``: copy rows ``start:stop`` in the
+    stored dtype into ``out``.
+
+    Attributes
+    ----------
+    shape : (n_rows, n_features)
+    dtype : float32 or float64, the dtype rows are delivered in
+    chunk_bytes : int, the size of the window buffer
+    name : str, what the rows come from (for error messages)
+    """
+
+    def __init__(self, shape, stored_dtype: np.dtype, chunk_bytes: int, name: str):
+        if len(shape) != 2:
+            raise ValueError(
+                f"{name} holds an array of shape {tuple(shape)}; expected a 2-D table "
+                f"(n_samples, n_features)."
+            )
+        if shape[0] == 0 or shape[1] == 0:
+            raise ValueError(f"{name} is empty (shape {tuple(shape)}): nothing to cluster.")
+        if int(chunk_bytes) < 1:
+            raise ValueError(f"chunk_bytes must be a positive number of bytes, got {chunk_bytes}.")
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.stored_dtype = np.dtype(stored_dtype)
+        self.dtype = _target_dtype(self.stored_dtype)
+        self.chunk_bytes = int(chunk_bytes)
+        self.name = name
+        self._buffer: np.ndarray | None = None
+        self._raw: np.ndarray | None = None
+        self._checked_upto = 0  # rows below this were found finite
+
+    @property
+    def max_rows(self) -> int:
+        """Rows per window: as many as fit in ``chunk_bytes`` (at least one)."""
+        return max(1, self.chunk_bytes // (self.shape[1] * self.dtype.itemsize))
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop`` (at most ``max_rows``) as a C-contiguous array of ``dtype``.
+
+        The array is a view of a buffer reused by the next ``read``: copy it to keep it. The
+        first read of every row checks that it is finite.
+        """
+        m = stop - start
+        if self._buffer is None or self._buffer.shape[0] < m:
+            self._buffer = np.empty(
+                (max(m, min(self.max_rows, self.shape[0])), self.shape[1]), dtype=self.dtype
+            )
+        out = self._buffer[:m]
+        if self.stored_dtype == self.dtype:
+            self._read_raw(start, stop, out)
+        else:
+            if self._raw is None or self._raw.shape[0] < m:
+                self._raw = np.empty((self._buffer.shape[0], self.shape[1]), self.stored_dtype)
+            self._read_raw(start, stop, self._raw[:m])
+            out[...] = self._raw[:m]
+        if stop > self._checked_upto:
+            self._check_finite(
+                out[max(0, self._checked_upto - start) :], max(start, self._checked_upto)
+            )
+            self._checked_upto = stop
+        return out
+
+    def _check_finite(self, rows: np.ndarray, first_row: int) -> None:
+        if rows.size == 0 or np.isfinite(np.sum(rows, dtype=np.float64)):
+            return
+        bad = ~np.isfinite(rows)
+        if not bad.any():
+            return  # the float64 sum overflowed although every value is finite
+        i, j = (int(v[0]) for v in np.nonzero(bad))
+        kind = "NaN" if np.isnan(rows[i, j]) else "infinity"
+        raise ValueError(
+            f"{self.name} contains {kind} in row {first_row + i}, column {j}. Remove or impute "
+            f"the missing/infinite values before clustering."
+        )
+
+    def windows(self, bounds=None):
+        """Yield ``(start, rows)`` for consecutive windows (default: ``max_rows`` each)."""
+        if bounds is None:
+            n = self.shape[0]
+            bounds = ((s, min(n, s + self.max_rows)) for s in range(0, n, self.max_rows))
+        for start, stop in bounds:
+            yield start, self.read(start, stop)
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """A new array of the given rows (sorted ascending), in one pass over the windows."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty((rows.size, self.shape[1]), dtype=self.dtype)
+        if rows.size == 0:
+            return out
+        n, step = self.shape[0], self.max_rows
+        first = 0
+        while first < rows.size:
+            start = int(rows[first])
+            stop = min(n, start + step)
+            last = int(np.searchsorted(rows, stop))
+            window = self.read(start, stop)
+            out[first:last] = window[rows[first:last] - start]
+            first = last
+        return out
+
+    def release(self) -> None:
+        """Drop the window buffers (a fit calls it when done)."""
+        self._buffer = self._raw = None
+
+    def _read_raw(self, start: int, stop: int, out: np.ndarray) -> None:
+        raise NotImplementedError
+
+
+class NpyFileRows(RowSource):
+    """Rows of a C-ordered ``.npy`` file, read with ``readinto`` (never mapped)."""
+
+    def __init__(self, path, chunk_bytes: int = DEFAULT_CHUNK_BYTES):
+        self.path = Path(path)
+        try:
+            with open(self.path, "rb") as f:
+                version = np.lib.format.read_magic(f)
+                read_header = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
+                shape, fortran_order, dtype = read_header(f)
+                self._data_offset = f.tell()
+        except OSError as exc:
+            raise OSError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
+        except ValueError as exc:
+            raise ValueError(f"{self.path} is not a readable .npy file: {exc}") from exc
+        if dtype.hasobject or dtype.fields is not None:
+            raise TypeError(f"{self.path} holds {dtype} values; k-means needs plain numbers.")
+        if fortran_order and len(shape) == 2 and shape[1] > 1:
+            raise ValueError(
+                f"{self.path} is stored in Fortran (column) order, which cannot be read a row "
+                f"window at a time; save it C-ordered: np.save(path, np.ascontiguousarray(X))."
+            )
+        super().__init__(shape, dtype, chunk_bytes, name=str(self.path))
+        self._row_bytes = self.shape[1] * self.stored_dtype.itemsize
+        expected = self._data_offset + self.shape[0] * self._row_bytes
+        if os.path.getsize(self.path) < expected:
+            raise ValueError(
+                f"{self.path} is truncated: its header promises {self.shape[0]} rows, the file "
+                f"is {os.path.getsize(self.path)} bytes of the {expected} needed."
+            )
+
+    def _read_raw(self, start, stop, out):
+        view = memoryview(out).cast("B")
+        with open(self.path, "rb", buffering=0) as f:
+            f.seek(self._data_offset + start * self._row_bytes)
+            got = f.readinto(view)
+            while got < len(view):  # readinto may return short counts on some systems
+                more = f.readinto(view[got:])
+                if not more:
+                    raise ValueError(
+                        f"{self.path} ended early, at row {start + got // self._row_bytes}."
+                    )
+                got += more
+
+
+class MemmapRows(RowSource):
+    """Rows of a C-contiguous ``numpy.memmap``; each window's pages are handed back to the
+    operating system after the window is copied (``madvise(MADV_DONTNEED)``), except in
+    copy-on-write mode (``mode="c"``), where that would drop the caller's changes."""
+
+    def __init__(self, array: np.memmap, chunk_bytes: int = DEFAULT_CHUNK_BYTES):
+        if array.ndim == 2 and not array.flags.c_contiguous:
+            raise ValueError(
+                "a numpy.memmap must be C-contiguous to be streamed by rows; open it with "
+                "order='C' or pass a .npy file."
+            )
+        super().__init__(array.shape, array.dtype, chunk_bytes, name="the memmap X")
+        self.array = array
+        self._map = getattr(array, "_mmap", None)
+        if getattr(array, "mode", "c") == "c" or not hasattr(mmap, "MADV_DONTNEED"):
+            self._map = None
+        if self._map is not None:
+            base = np.frombuffer(self._map, dtype=np.uint8)
+            self._start_in_map = array.ctypes.data - base.ctypes.data
+            del base
+
+    def _read_raw(self, start, stop, out):
+        out[...] = self.array[start:stop]
+        if self._map is None:
+            return
+        row_bytes = self.shape[1] * self.stored_dtype.itemsize
+        first = self._start_in_map + start * row_bytes
+        last = self._start_in_map + stop * row_bytes
+        page = mmap.PAGESIZE
+        first = -(-first // page) * page  # whole pages inside this window only
+        last = (last // page) * page
+        if last > first:
+            self._map.madvise(mmap.MADV_DONTNEED, first, last - first)
+
+
+class ArrayRows(RowSource):
+    """Rows of an in-memory array, a window at a time (to bound the working memory, or to
+    test streaming without files)."""
+
+    def __init__(self, array, chunk_bytes: int = DEFAULT_CHUNK_BYTES):
+        array = np.asarray(array)
+        super().__init__(array.shape, array.dtype, chunk_bytes, name="X")
+        self.array = array
+
+    def _read_raw(self, start, stop, out):
+        out[...] = self.array[start:stop]
+
+
+def open_rows(source, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> RowSource:
+    """Rows of a ``.npy`` file, a ``numpy.memmap`` or an array, to be streamed by a fit.
+
+    Parameters
+    ----------
+    source : str, path-like, numpy.memmap or array-like
+        A path to a ``.npy`` file (C order, any numeric dtype: float32 stays float32, others
+        are read as float64), a memmap, or an array.
+    chunk_bytes : int, default=64 MiB
+        Size of the buffer rows are read into. Larger windows amortise the kernels' parallel
+        start-up; keep several of the kernels' blocks (about n / 64 rows each) in one window
+        for both cores to work.
+
+    Returns
+    -------
+    RowSource
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeanskit.streaming import open_rows
+    >>> rows = open_rows(np.arange(12.0).reshape(6, 2), chunk_bytes=32)
+    >>> rows.shape, rows.max_rows, rows.read(2, 4).tolist()
+    ((6, 2), 2, [[4.0, 5.0], [6.0, 7.0]])
+    """
+    if isinstance(source, RowSource):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        return NpyFileRows(source, chunk_bytes)
+    if isinstance(source, np.memmap):
+        return MemmapRows(source, chunk_bytes)
+    return ArrayRows(source, chunk_bytes)
+
+
+def as_row_source(X) -> RowSource | None:
+    """The row source a fit should stream from, or None for in-memory data.
+
+    Streams a :class:`RowSource`, a path (``str`` or ``os.PathLike``) and a ``numpy.memmap``
+    (with the default window size); everything else is in-memory data.
+    """
+    if isinstance(X, RowSource):
+        return X
+    if isinstance(X, (str, os.PathLike)):
+        return NpyFileRows(X)
+    if isinstance(X, np.memmap) and X.ndim == 2:
+        return MemmapRows(X)
+    return None
