@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 _PUBLIC = {
     "KMeans": "kmeanskit.estimator",
+    "MiniBatchKMeans": "kmeanskit.minibatch",
     "kmeans_plusplus": "kmeanskit.seeding",
     "suggest_k": "kmeanskit.choose_k",
     "load": "kmeanskit.persist",

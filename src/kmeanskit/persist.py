@@ -66,7 +66,7 @@ def _kmeans_state(model) -> tuple[dict, dict, dict]:
     params = {key: _plain(value) for key, value in model.get_params().items()}
     arrays = {
         "cluster_centers_": model.cluster_centers_,
-        "labels_": model.labels_,
+        "labels_": getattr(model, "labels_", np.zeros(0, dtype=np.int32)),
     }
     if callable(params["init"]):
         warnings.warn(
@@ -94,6 +94,8 @@ def _kmeans_state(model) -> tuple[dict, dict, dict]:
         "n_swaps_": int(getattr(model, "n_swaps_", 0)),
         "n_features_in_": int(model.n_features_in_),
     }
+    if hasattr(model, "n_steps_"):
+        attributes["n_steps_"] = int(model.n_steps_)
     if hasattr(model, "feature_names_in_"):
         attributes["feature_names_in_"] = [str(n) for n in model.feature_names_in_]
     return params, attributes, arrays
@@ -212,6 +214,14 @@ def _segmenter_from_state(params: dict, attributes: dict, arrays: dict):
     return model
 
 
+def _minibatch_from_state(params: dict, attributes: dict, arrays: dict):
+    from .minibatch import MiniBatchKMeans
+
+    model = _kmeans_from_state(params, attributes, arrays, cls=MiniBatchKMeans)
+    model.n_steps_ = int(attributes.get("n_steps_", 0))
+    return model
+
+
 def _spherical_from_state(params: dict, attributes: dict, arrays: dict):
     from .apps.text import SphericalKMeans
 
@@ -221,6 +231,7 @@ def _spherical_from_state(params: dict, attributes: dict, arrays: dict):
 # class name -> (state of a model, model from a state); the only classes a file can name
 _CLASSES: dict[str, tuple[Callable, Callable]] = {
     "KMeans": (_kmeans_state, _kmeans_from_state),
+    "MiniBatchKMeans": (_kmeans_state, _minibatch_from_state),
     "Segmenter": (_segmenter_state, _segmenter_from_state),
     "SphericalKMeans": (_kmeans_state, _spherical_from_state),
 }

@@ -44,6 +44,8 @@ DEFAULT_CHUNK_BYTES = 64 * 2**20
 """Size of the window buffer a streamed fit reads rows into."""
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+TAKE_GAP_ROWS = 64
+"""Rows requested this close together are read in one window by :meth:`RowSource.take`."""
 
 
 def _target_dtype(dtype: np.dtype) -> np.dtype:
@@ -114,10 +116,10 @@ class RowSource:
             self._read_raw(start, stop, self._raw[:m])
             out[...] = self._raw[:m]
         if stop > self._checked_upto:
-            self._check_finite(
-                out[max(0, self._checked_upto - start) :], max(start, self._checked_upto)
-            )
-            self._checked_upto = stop
+            first = max(start, self._checked_upto)
+            self._check_finite(out[first - start :], first)
+            if start <= self._checked_upto:  # a contiguous extension of the checked rows
+                self._checked_upto = stop
         return out
 
     def _check_finite(self, rows: np.ndarray, first_row: int) -> None:
@@ -141,21 +143,30 @@ class RowSource:
         for start, stop in bounds:
             yield start, self.read(start, stop)
 
-    def take(self, rows: np.ndarray) -> np.ndarray:
-        """A new array of the given rows (sorted ascending), in one pass over the windows."""
-        rows = np.asarray(rows, dtype=np.int64)
+    def take(self, rows) -> np.ndarray:
+        """A new array of the given rows, in the given order (repeats allowed).
+
+        Rows close together (gaps of at most ``TAKE_GAP_ROWS``) are read in one window, so a
+        sorted sample costs about one pass and a random mini-batch one small read per row.
+        """
+        rows = np.asarray(rows, dtype=np.int64).ravel()
         out = np.empty((rows.size, self.shape[1]), dtype=self.dtype)
         if rows.size == 0:
             return out
-        n, step = self.shape[0], self.max_rows
-        first = 0
-        while first < rows.size:
-            start = int(rows[first])
-            stop = min(n, start + step)
-            last = int(np.searchsorted(rows, stop))
-            window = self.read(start, stop)
-            out[first:last] = window[rows[first:last] - start]
-            first = last
+        if rows.min() < 0 or rows.max() >= self.shape[0]:
+            raise IndexError(f"row index out of range for {self.shape[0]} rows.")
+        order = np.argsort(rows, kind="stable")
+        ordered = rows[order]
+        breaks = np.flatnonzero(np.diff(ordered) > TAKE_GAP_ROWS) + 1
+        for run in np.split(np.arange(rows.size), breaks):
+            first = 0
+            while first < run.size:
+                start = int(ordered[run[first]])
+                last = first + int(np.searchsorted(ordered[run[first:]], start + self.max_rows))
+                stop = int(ordered[run[last - 1]]) + 1
+                window = self.read(start, stop)
+                out[order[run[first:last]]] = window[ordered[run[first:last]] - start]
+                first = last
         return out
 
     def release(self) -> None:
@@ -193,6 +204,7 @@ class NpyFileRows(RowSource):
                 f"window at a time; save it C-ordered: np.save(path, np.ascontiguousarray(X))."
             )
         super().__init__(shape, dtype, chunk_bytes, name=str(self.path))
+        self._file = None
         self._row_bytes = self.shape[1] * self.stored_dtype.itemsize
         expected = self._data_offset + self.shape[0] * self._row_bytes
         if os.path.getsize(self.path) < expected:
@@ -202,17 +214,25 @@ class NpyFileRows(RowSource):
             )
 
     def _read_raw(self, start, stop, out):
+        if self._file is None:
+            self._file = open(self.path, "rb", buffering=0)  # noqa: SIM115 (closed by release)
         view = memoryview(out).cast("B")
-        with open(self.path, "rb", buffering=0) as f:
-            f.seek(self._data_offset + start * self._row_bytes)
-            got = f.readinto(view)
-            while got < len(view):  # readinto may return short counts on some systems
-                more = f.readinto(view[got:])
-                if not more:
-                    raise ValueError(
-                        f"{self.path} ended early, at row {start + got // self._row_bytes}."
-                    )
-                got += more
+        got = 0
+        while got < len(view):  # a read may return fewer bytes than asked
+            more = os.preadv(
+                self._file.fileno(), [view[got:]], self._data_offset + start * self._row_bytes + got
+            )
+            if not more:
+                raise ValueError(
+                    f"{self.path} ended early, at row {start + got // self._row_bytes}."
+                )
+            got += more
+
+    def release(self) -> None:
+        super().release()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 class MemmapRows(RowSource):
@@ -235,6 +255,12 @@ class MemmapRows(RowSource):
             base = np.frombuffer(self._map, dtype=np.uint8)
             self._start_in_map = array.ctypes.data - base.ctypes.data
             del base
+
+    def take(self, rows) -> np.ndarray:
+        out = super().take(rows)
+        if self._map is not None:  # scattered rows leave partial pages behind: drop them all
+            self._map.madvise(mmap.MADV_DONTNEED)
+        return out
 
     def _read_raw(self, start, stop, out):
         out[...] = self.array[start:stop]

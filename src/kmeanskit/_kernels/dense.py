@@ -357,3 +357,18 @@ def two_nearest(X, x_shift, centers, n_blocks):
                 nearest[row] = best_d
                 second[row] = second_d
     return labels, nearest, second
+
+
+@njit(cache=True)
+def batch_cluster_sums(X, weights, labels, n_clusters):
+    """Weighted float64 sums of a (mini-)batch's rows per label, and the weight per label."""
+    d = X.shape[1]
+    sums = np.zeros((n_clusters, d), dtype=np.float64)
+    cluster_weights = np.zeros(n_clusters, dtype=np.float64)
+    for i in range(X.shape[0]):
+        c = labels[i]
+        w = weights[i]
+        cluster_weights[c] += w
+        for f in range(d):
+            sums[c, f] += w * X[i, f]
+    return sums, cluster_weights
