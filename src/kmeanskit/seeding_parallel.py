@@ -101,7 +101,12 @@ def kmeans_parallel(
         return centers
     rows, mass = rows[keep], mass[keep]
     candidates = X[rows].toarray() if sp.issparse(X) else np.asarray(X[rows])
-    candidates = np.ascontiguousarray(candidates, dtype=X.dtype)
+    return reduce_candidates(np.ascontiguousarray(candidates, dtype=X.dtype), mass, n_clusters, rng)
+
+
+def reduce_candidates(candidates, mass, n_clusters: int, rng) -> np.ndarray:
+    """k centres from the weighted candidates of the rounds: greedy k-means++ on them, then
+    a short weighted Lloyd (the candidates only, never the data)."""
     seeds, _ = greedy_kmeans_plusplus(candidates, n_clusters, mass, rng)
     refined = lloyd(DenseData(candidates), mass, seeds, max_iter=RECLUSTER_MAX_ITER, tol=0.0)
     return refined.centers
