@@ -44,8 +44,6 @@ DEFAULT_CHUNK_BYTES = 64 * 2**20
 """Size of the window buffer a streamed fit reads rows into."""
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-TAKE_GAP_ROWS = 64
-"""Rows requested this close together are read in one window by :meth:`RowSource.take`."""
 
 
 def _target_dtype(dtype: np.dtype) -> np.dtype:
@@ -144,29 +142,33 @@ class RowSource:
             yield start, self.read(start, stop)
 
     def take(self, rows) -> np.ndarray:
-        """A new array of the given rows, in the given order (repeats allowed).
+        """A new array of the given rows, in the given order (repeats allowed), checked finite.
 
-        Rows close together (gaps of at most ``TAKE_GAP_ROWS``) are read in one window, so a
-        sorted sample costs about one pass and a random mini-batch one small read per row.
+        Scattered rows (a seeding sample, a mini-batch) are gathered through a read-only
+        memory map whose pages are handed back right after (``_take_raw``).
         """
         rows = np.asarray(rows, dtype=np.int64).ravel()
-        out = np.empty((rows.size, self.shape[1]), dtype=self.dtype)
-        if rows.size == 0:
-            return out
-        if rows.min() < 0 or rows.max() >= self.shape[0]:
+        if rows.size and (rows.min() < 0 or rows.max() >= self.shape[0]):
             raise IndexError(f"row index out of range for {self.shape[0]} rows.")
-        order = np.argsort(rows, kind="stable")
-        ordered = rows[order]
-        breaks = np.flatnonzero(np.diff(ordered) > TAKE_GAP_ROWS) + 1
-        for run in np.split(np.arange(rows.size), breaks):
-            first = 0
-            while first < run.size:
-                start = int(ordered[run[first]])
-                last = first + int(np.searchsorted(ordered[run[first:]], start + self.max_rows))
-                stop = int(ordered[run[last - 1]]) + 1
-                window = self.read(start, stop)
-                out[order[run[first:last]]] = window[ordered[run[first:last]] - start]
-                first = last
+        unique, inverse = np.unique(rows, return_inverse=True)
+        raw = self._take_raw(unique)
+        values = np.asarray(raw, dtype=self.dtype)
+        if values.size and not np.isfinite(np.sum(values, dtype=np.float64)):
+            bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
+            if bad.size:
+                self._check_finite(values[bad[0] : bad[0] + 1], int(unique[bad[0]]))
+        return np.ascontiguousarray(values[inverse])
+
+    def _take_raw(self, rows: np.ndarray) -> np.ndarray:
+        """Rows (sorted, unique) in the stored dtype."""
+        raise NotImplementedError
+
+    @staticmethod
+    def take_through_map(array, mapping, rows):
+        """``array[rows]``, then hand the mapping's pages back (when there is a mapping)."""
+        out = array[rows]
+        if mapping is not None:
+            mapping.madvise(mmap.MADV_DONTNEED)
         return out
 
     def release(self) -> None:
@@ -205,6 +207,7 @@ class NpyFileRows(RowSource):
             )
         super().__init__(shape, dtype, chunk_bytes, name=str(self.path))
         self._file = None
+        self._map_view = None  # a read-only map, only for scattered rows (take)
         self._row_bytes = self.shape[1] * self.stored_dtype.itemsize
         expected = self._data_offset + self.shape[0] * self._row_bytes
         if os.path.getsize(self.path) < expected:
@@ -228,11 +231,24 @@ class NpyFileRows(RowSource):
                 )
             got += more
 
+    def _take_raw(self, rows):
+        if self._map_view is None:
+            self._map_view = np.memmap(
+                self.path,
+                dtype=self.stored_dtype,
+                mode="r",
+                offset=self._data_offset,
+                shape=self.shape,
+            )
+        mapping = self._map_view._mmap if hasattr(mmap, "MADV_DONTNEED") else None
+        return self.take_through_map(self._map_view, mapping, rows)
+
     def release(self) -> None:
         super().release()
         if self._file is not None:
             self._file.close()
             self._file = None
+        self._map_view = None
 
 
 class MemmapRows(RowSource):
@@ -256,11 +272,8 @@ class MemmapRows(RowSource):
             self._start_in_map = array.ctypes.data - base.ctypes.data
             del base
 
-    def take(self, rows) -> np.ndarray:
-        out = super().take(rows)
-        if self._map is not None:  # scattered rows leave partial pages behind: drop them all
-            self._map.madvise(mmap.MADV_DONTNEED)
-        return out
+    def _take_raw(self, rows):
+        return self.take_through_map(self.array, self._map, rows)
 
     def _read_raw(self, start, stop, out):
         out[...] = self.array[start:stop]
@@ -287,6 +300,9 @@ class ArrayRows(RowSource):
 
     def _read_raw(self, start, stop, out):
         out[...] = self.array[start:stop]
+
+    def _take_raw(self, rows):
+        return self.array[rows]
 
 
 def open_rows(source, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> RowSource:
