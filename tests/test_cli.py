@@ -275,3 +275,73 @@ def test_a_missing_extra_is_named_not_a_traceback(tmp_path):
     )
     err = _error(proc)
     assert "needs Pillow" in err and "kmeanskit[io]" in err
+
+
+def test_fit_streams_a_parquet_file_a_row_group_at_a_time(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    means = np.array([[0.0, 0.0, 0.0], [10.0, 10.0, 0.0], [0.0, 10.0, 10.0]])
+    truth = rng.integers(0, 3, 30_000)
+    values = means[truth] + rng.normal(size=(30_000, 3))
+    table = pa.table(
+        {
+            "a": values[:, 0],
+            "b": values[:, 1],
+            "c": values[:, 2].astype(np.float32),
+            "name": [f"row{i}" for i in range(30_000)],
+        }
+    )
+    pq.write_table(table, tmp_path / "big.parquet", row_group_size=7_000)
+    kmk(
+        "fit",
+        "big.parquet",
+        "--stream",
+        "-k",
+        "3",
+        "--columns",
+        "a,b,c",
+        "--scale",
+        "none",
+        "--out",
+        "seg",
+        cwd=tmp_path,
+    )
+    rows = pd.read_parquet(tmp_path / "seg" / "big-clusters.parquet")
+    assert list(rows.columns) == ["a", "b", "c", "name", "cluster"] and len(rows) == 30_000
+    assert pd.crosstab(rows["cluster"], truth).max(axis=1).sum() == 30_000  # the three blobs
+    summary = json.loads((tmp_path / "seg" / "summary.json").read_text())
+    assert summary["streamed"] and summary["k"] == 3 and sum(summary["sizes"]) == 30_000
+    centres = pd.read_csv(tmp_path / "seg" / "centroids.csv", index_col="cluster")
+    np.testing.assert_allclose(
+        np.sort(centres[["a", "b", "c"]].to_numpy(), axis=0), np.sort(means, axis=0), atol=0.05
+    )
+    kmk("predict", "seg/model.kmk", "big.parquet", "-o", "again.parquet", cwd=tmp_path)
+    again = pd.read_parquet(tmp_path / "again.parquet")
+    np.testing.assert_array_equal(again["cluster"], rows["cluster"])
+    standard = kmk(
+        "fit",
+        "big.parquet",
+        "--stream",
+        "-k",
+        "3",
+        "--columns",
+        "a,b,c",
+        "--out",
+        "std",
+        cwd=tmp_path,
+    )
+    assert "no model.kmk" in standard.stdout
+    std_rows = pd.read_parquet(tmp_path / "std" / "big-clusters.parquet")
+    assert pd.crosstab(std_rows["cluster"], truth).max(axis=1).sum() == 30_000
+    assert "not numeric" in _error(
+        kmk("fit", "big.parquet", "--stream", "-k", "3", "--out", "x", cwd=tmp_path, ok=False)
+    )
+    assert "-k auto is not available" in _error(
+        kmk("fit", "big.parquet", "--stream", "--columns", "a", cwd=tmp_path, ok=False)
+    )
+    pd.DataFrame({"a": [1.0, 2.0]}).to_csv(tmp_path / "t.csv", index=False)
+    assert "--stream reads Parquet" in _error(
+        kmk("fit", "t.csv", "--stream", "-k", "1", cwd=tmp_path, ok=False)
+    )

@@ -233,6 +233,129 @@ def fit_table(
     return written
 
 
+STREAM_BYTES = 256 * 2**20
+"""Parquet files larger than this are streamed by ``fit`` (and smaller ones with --stream)."""
+
+
+def fit_parquet_streamed(
+    data: Path,
+    out: Path,
+    *,
+    k,
+    columns,
+    scale,
+    missing,
+    one_hot,
+    seed,
+    force,
+    refine="auto",
+    echo=click.echo,
+) -> list[Path]:
+    """``fit`` on a Parquet file a row group at a time: numeric columns, scaling from one
+    pass of column statistics, KMeans streamed (seeded on a sample), rows written back with
+    their cluster a row group at a time. Returns the files written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .estimator import KMeans
+    from .streaming import ParquetRows
+
+    if k == "auto":
+        raise ValueError(
+            "-k auto is not available for a streamed fit; give -k (choose it on a "
+            "sample with `kmeanskit choose-k`)."
+        )
+    if missing != "error" or one_hot:
+        raise ValueError(
+            "a streamed fit clusters complete numeric rows: --missing drop/mean "
+            "and --one-hot need the table in memory (use a smaller file)."
+        )
+    n_clusters = _positive_int(k, "-k")
+    out = _output_folder(out, force)
+    try:
+        rows = ParquetRows(data, _columns(columns))
+    except TypeError as error:  # a non-numeric column: the user's to fix
+        raise ValueError(str(error)) from None
+    start = time.perf_counter()
+    total = np.zeros(rows.shape[1])
+    total_sq = np.zeros(rows.shape[1])
+    low = np.full(rows.shape[1], np.inf)
+    high = np.full(rows.shape[1], -np.inf)
+    for _, window in rows.windows():  # one pass of column statistics (and the finite check)
+        total += window.sum(axis=0, dtype=np.float64)
+        total_sq += np.square(window, dtype=np.float64).sum(axis=0)
+        low, high = np.minimum(low, window.min(axis=0)), np.maximum(high, window.max(axis=0))
+    n = rows.shape[0]
+    mean = total / n
+    if scale == "standard":
+        rows.center, spread = mean, np.sqrt(np.maximum(total_sq / n - mean**2, 0.0))
+    elif scale == "minmax":
+        rows.center, spread = low, high - low
+    else:
+        spread = np.ones(rows.shape[1])
+    rows.scale = np.where(spread > 0, spread, 1.0)
+    km = KMeans(n_clusters, random_state=seed, refine=None if refine == "none" else refine)
+    km.fit(rows)
+    km.feature_names_in_ = np.asarray(rows.columns, dtype=object)  # for `kmeanskit predict`
+    seconds = time.perf_counter() - start
+    labels = km.labels_
+    written = []
+    target = out / f"{data.stem}-clusters{data.suffix}"
+    source = pq.ParquetFile(data)
+    with pq.ParquetWriter(target, source.schema_arrow.append(pa.field("cluster", pa.int32()))) as w:
+        first = 0
+        for g in range(source.num_row_groups):
+            table = source.read_row_group(g)
+            piece = labels[first : first + table.num_rows]
+            w.write_table(table.append_column("cluster", pa.array(piece, type=pa.int32())))
+            first += table.num_rows
+    written.append(target)
+    import pandas as pd
+
+    sizes = np.bincount(labels, minlength=n_clusters)
+    centres = km.cluster_centers_.astype(np.float64) * rows.scale + rows.center
+    profiles = pd.DataFrame(centres, columns=rows.columns)
+    profiles.insert(0, "size", sizes)
+    profiles.index.name = "cluster"
+    profiles.to_csv(out / "centroids.csv")
+    written.append(out / "centroids.csv")
+    summary = {
+        "data": str(data),
+        "rows": int(n),
+        "rows_clustered": int(n),
+        "k": n_clusters,
+        "k_chosen_by": "user",
+        "features": rows.columns,
+        "scale": scale,
+        "streamed": True,
+        "sizes": [int(v) for v in sizes],
+        "inertia": float(km.inertia_),
+        "refine": refine,
+        "swaps_accepted": int(km.n_swaps_),
+        "silhouette": None,
+        "seconds": seconds,
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    written.append(out / "summary.json")
+    if scale == "none":  # centres in the file's units: `kmeanskit predict` can use them
+        km.save(out / "model.kmk")
+        written.append(out / "model.kmk")
+    echo(
+        f"{data.name}: {n} rows streamed, k = {n_clusters}, {rows.shape[1]} features "
+        f"({scale} scaling), fit in {seconds:.2f} s"
+    )
+    echo(f"inertia {km.inertia_:.4g} (scaled units)")
+    if scale != "none":
+        echo(
+            "(no model.kmk: a streamed fit keeps its scaling only in centroids.csv; use "
+            "--scale none to get a model for `kmeanskit predict`)"
+        )
+    with _wide_pandas():
+        echo(profiles.round(2).to_string())
+    echo("wrote: " + ", ".join(str(p) for p in written))
+    return written
+
+
 def _wide_pandas():
     """Print whole tables (pandas truncates wide frames to the terminal by default)."""
     import pandas as pd
@@ -278,19 +401,49 @@ def _positive_int(text: str, name: str) -> int:
     help="swap refinement: a few trials (auto), a thorough search (swap), or none",
 )
 @click.option("--no-plots", is_flag=True, help="do not draw PNG plots")
+@click.option(
+    "--stream",
+    is_flag=True,
+    help="read a Parquet file a row group at a time (automatic above 256 MiB)",
+)
 @_friendly_errors
-def fit(data, k, k_range, columns, scale, missing, one_hot, out, seed, force, refine, no_plots):
+def fit(
+    data, k, k_range, columns, scale, missing, one_hot, out, seed, force, refine, no_plots, stream
+):
     """Cluster the rows of DATA (CSV, Parquet, NPY or NPZ).
 
     Writes to the output folder: the rows with a `cluster` column (same format as DATA),
     centroids.csv (sizes and centres in the original units), summary.json (k, sizes,
     inertia, silhouette), model.kmk (for `kmeanskit predict`) and PNG plots.
 
+    A Parquet file over 256 MiB (or any with --stream) is streamed a row group at a time:
+    numeric columns, -k given, no plots or silhouette; memory stays near one row group.
+
     \b
     Example:
       kmeanskit fit customers.csv -k 4 --columns age,income --scale minmax --out segments
     """
     out = out or data.with_name(f"{data.stem}-clusters")
+    is_parquet = data.suffix.lower() in (".parquet", ".pq")
+    if stream and not is_parquet:
+        raise ValueError(
+            "--stream reads Parquet files; for .npy use the Python API "
+            "(KMeans().fit(path) streams it)."
+        )
+    if is_parquet and (stream or (data.exists() and data.stat().st_size > STREAM_BYTES)):
+        fit_parquet_streamed(
+            data,
+            out,
+            k=k,
+            columns=columns,
+            scale=scale,
+            missing=missing,
+            one_hot=one_hot,
+            seed=seed,
+            force=force,
+            refine=refine,
+        )
+        return
     fit_table(
         data,
         out,

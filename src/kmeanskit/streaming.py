@@ -305,6 +305,101 @@ class ArrayRows(RowSource):
         return self.array[rows]
 
 
+class ParquetRows(RowSource):
+    """Numeric columns of a Parquet file, read a row group at a time (needs ``pyarrow``,
+    extra ``io``), optionally scaled on the fly: ``(x - center) / scale`` per column.
+
+    Missing values read as NaN, which :meth:`read` reports with their row and column.
+    """
+
+    def __init__(self, path, columns=None, chunk_bytes: int = DEFAULT_CHUNK_BYTES):
+        try:
+            import pyarrow.parquet as pq
+        except ImportError as exc:  # pragma: no cover - exercised without the extra
+            raise ImportError(
+                "reading Parquet needs pyarrow: pip install 'kmeanskit[io]'."
+            ) from exc
+        self.path = Path(path)
+        try:
+            self._file = pq.ParquetFile(self.path)
+        except OSError as exc:
+            raise OSError(f"cannot read {self.path} as Parquet: {exc}") from exc
+        schema = self._file.schema_arrow
+        names = list(schema.names) if columns is None else list(columns)
+        missing = [c for c in names if c not in schema.names]
+        if missing:
+            raise ValueError(f"{self.path} has no column(s) {missing}; it has {schema.names}.")
+        import pyarrow.types as pt
+
+        bad = [
+            c
+            for c in names
+            if not (
+                pt.is_integer(schema.field(c).type)
+                or pt.is_floating(schema.field(c).type)
+                or pt.is_boolean(schema.field(c).type)
+            )
+        ]
+        if bad:
+            raise TypeError(
+                f"{self.path}: column(s) {bad} are not numeric; a streamed fit clusters numeric "
+                "columns only (choose them with --columns)."
+            )
+        self.columns = names
+        all_float32 = all(pt.is_float32(schema.field(c).type) for c in names)
+        super().__init__(
+            (self._file.metadata.num_rows, len(names)),
+            np.float32 if all_float32 else np.float64,
+            chunk_bytes,
+            name=str(self.path),
+        )
+        sizes = [
+            self._file.metadata.row_group(i).num_rows for i in range(self._file.num_row_groups)
+        ]
+        self._group_starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self._cached = (-1, None)
+        self.center = np.zeros(len(names))
+        self.scale = np.ones(len(names))
+
+    def _group(self, g: int) -> np.ndarray:
+        if self._cached[0] != g:
+            table = self._file.read_row_group(g, columns=self.columns)
+            block = np.empty((table.num_rows, len(self.columns)), dtype=self.stored_dtype)
+            for j, name in enumerate(self.columns):
+                column = table.column(name).to_numpy(zero_copy_only=False)
+                block[:, j] = (
+                    np.where(np.equal(column, None), np.nan, column)
+                    if column.dtype == object
+                    else column
+                )
+            self._cached = (g, block)
+        return self._cached[1]
+
+    def _read_raw(self, start, stop, out):
+        g = int(np.searchsorted(self._group_starts, start, side="right")) - 1
+        done = start
+        while done < stop:
+            block = self._group(g)
+            first = done - int(self._group_starts[g])
+            take = min(stop - done, block.shape[0] - first)
+            out[done - start : done - start + take] = block[first : first + take]
+            done += take
+            g += 1
+        if (self.center != 0).any() or (self.scale != 1).any():
+            out -= self.center.astype(out.dtype)
+            out /= self.scale.astype(out.dtype)
+
+    def _take_raw(self, rows):
+        out = np.empty((rows.size, self.shape[1]), dtype=self.stored_dtype)
+        for i, row in enumerate(rows):  # sorted: consecutive rows share a cached row group
+            self._read_raw(int(row), int(row) + 1, out[i : i + 1])
+        return out
+
+    def release(self) -> None:
+        super().release()
+        self._cached = (-1, None)
+
+
 def open_rows(source, *, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> RowSource:
     """Rows of a ``.npy`` file, a ``numpy.memmap`` or an array, to be streamed by a fit.
 
