@@ -325,7 +325,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
 
         shift, mean_variance, block_totals = self._moments(x_blocks, w_blocks, X.dtype)
         if isinstance(self.init, str):
-            centers_init = self._kmeans_parallel(x_blocks, w_blocks, block_totals, X.dtype, rng)
+            centers_init = self._kmeans_parallel(x_blocks, w_blocks, block_totals, X.dtype, rng, n)
         else:
             centers_init = check_centers(self.init, X, self.n_clusters)
         centers, n_iter = self._lloyd(
@@ -397,7 +397,9 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         return mean.astype(dtype), float(var.mean()), totals
 
     # ----------------------------------------------------------------- k-means||
-    def _kmeans_parallel(self, x_blocks, w_blocks, block_totals, dtype, rng) -> np.ndarray:
+    def _kmeans_parallel(
+        self, x_blocks, w_blocks, block_totals, dtype, rng, n_samples
+    ) -> np.ndarray:
         k = self.n_clusters
         # the first candidate: a block by its weight, then a row within it by weight
         block = int(
@@ -468,7 +470,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
                 f"weight, fewer than n_clusters={k}."
             )
         with kernel_section():
-            return reduce_candidates(all_candidates[keep], mass[keep], k, rng)
+            return reduce_candidates(all_candidates[keep], mass[keep], k, rng, n_samples=n_samples)
 
     # ----------------------------------------------------------------- Lloyd
     def _lloyd(self, x_blocks, w_blocks, offsets, centers_init, shift, tol, dtype):
