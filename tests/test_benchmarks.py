@@ -125,3 +125,17 @@ def test_quality_benchmark_runs_on_a_shared_set(quality, tmp_path):
     row = next(line for line in text.splitlines() if line.startswith("| s1 |"))
     assert row.startswith("| s1 | 5000 × 2 | 15 |") and row.count("%") == 6
     assert "## Against the targets" in text
+
+
+def test_scale_benchmark_out_of_core_section_runs():
+    """The out-of-core half of benchmarks/scale.py on a small file (the Dask half needs the
+    bench extra's dask-ml and minutes; it is exercised by running the benchmark)."""
+    spec = importlib.util.spec_from_file_location("bench_scale", RUN.with_name("scale.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    lines = module.ooc_section(40_000)
+    table = [line for line in lines if line.startswith("| streamed .npy")]
+    assert len(table) == 2  # KMeans and MiniBatchKMeans rows
+    assert all("rows/s" not in line for line in table)
+    block = module.mixture(10_000, 3_000).compute()
+    assert block.shape == (10_000, 16) and block.dtype == np.float32

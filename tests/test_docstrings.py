@@ -23,6 +23,9 @@ MODULES = [
     "kmeanskit.apps.anomaly",
     "kmeanskit.apps.image",
     "kmeanskit.apps.text",
+    "kmeanskit.streaming",
+    "kmeanskit.minibatch",
+    "kmeanskit.distributed",
 ]
 
 

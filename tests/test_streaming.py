@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kmeanskit import KMeans
+from kmeanskit import KMeans, MiniBatchKMeans
 from kmeanskit._kernels.blocks import block_rows, n_blocks_for, tile_rows_for, window_bounds
 from kmeanskit._kernels.dense import _block_rows
 from kmeanskit.apps.text import SphericalKMeans
@@ -32,7 +32,7 @@ def test_windows_cover_the_rows_and_start_on_block_or_tile_boundaries(n, k, d, m
     tile = tile_rows_for(k, 4)
     windows = list(window_bounds(n, n_blocks, tile, max_rows))
     assert windows[0][0] == 0 and windows[-1][1] == n
-    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))
+    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:], strict=False))
     assert all(stop - start <= max(max_rows, tile) for start, stop in windows)
     starts = [block_rows(b, n_blocks, n)[0] for b in range(n_blocks)]
     for start, _ in windows:
@@ -181,7 +181,7 @@ _LIMITED_FIT = textwrap.dedent(
     """
     import json, resource, sys
     import numpy as np
-    from kmeanskit import KMeans
+    from kmeanskit import KMeans, MiniBatchKMeans
     from kmeanskit.streaming import open_rows
 
     path, init_path, mode, budget = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -205,9 +205,12 @@ _LIMITED_FIT = textwrap.dedent(
     km = KMeans(init.shape[0], init=init, max_iter=10, tol=0.0).fit(source)
     np.save(sys.argv[5], km.cluster_centers_)
     np.save(sys.argv[6], km.labels_)
+    mb = MiniBatchKMeans(init.shape[0], random_state=0, max_iter=1, max_no_improvement=3)
+    mb.fit(source)
+    np.save(sys.argv[7], mb.cluster_centers_)
     peak_rss = status("VmHWM:")  # (ru_maxrss would carry the parent's peak over exec)
     print(json.dumps({"inertia": km.inertia_, "n_iter": km.n_iter_,
-                      "rss_growth": peak_rss - rss_before}))
+                      "minibatch_steps": mb.n_steps_, "rss_growth": peak_rss - rss_before}))
     """
 )
 
@@ -235,6 +238,7 @@ def test_out_of_core_fit_under_a_memory_limit_equals_the_in_memory_fit(tmp_path,
     init = np.ascontiguousarray(X[:: n // k][:k])
     np.save(init_path, init)
     out_centres, out_labels = tmp_path / "centres.npy", tmp_path / "labels.npy"
+    out_minibatch = tmp_path / "minibatch.npy"
     done = subprocess.run(
         [
             sys.executable,
@@ -246,6 +250,7 @@ def test_out_of_core_fit_under_a_memory_limit_equals_the_in_memory_fit(tmp_path,
             str(budget),
             str(out_centres),
             str(out_labels),
+            str(out_minibatch),
         ],
         capture_output=True,
         text=True,
@@ -258,5 +263,8 @@ def test_out_of_core_fit_under_a_memory_limit_equals_the_in_memory_fit(tmp_path,
     np.testing.assert_array_equal(np.load(out_labels), memory.labels_)
     assert report["inertia"] == memory.inertia_
     assert report["n_iter"] == memory.n_iter_
+    minibatch = MiniBatchKMeans(k, random_state=0, max_iter=1, max_no_improvement=3).fit(X)
+    assert report["minibatch_steps"] == minibatch.n_steps_
+    np.testing.assert_array_equal(np.load(out_minibatch), minibatch.cluster_centers_)
     # the fit itself keeps labels (4 bytes a row, 8 MiB here) plus one window
     assert report["rss_growth"] < budget, report

@@ -233,13 +233,22 @@ class NpyFileRows(RowSource):
 
     def _take_raw(self, rows):
         if self._map_view is None:
-            self._map_view = np.memmap(
-                self.path,
-                dtype=self.stored_dtype,
-                mode="r",
-                offset=self._data_offset,
-                shape=self.shape,
-            )
+            try:
+                self._map_view = np.memmap(
+                    self.path,
+                    dtype=self.stored_dtype,
+                    mode="r",
+                    offset=self._data_offset,
+                    shape=self.shape,
+                )
+            except (OSError, ValueError, MemoryError):
+                # no address space for a map (e.g. under RLIMIT_AS): one read per row
+                self._map_view = False
+        if self._map_view is False:
+            out = np.empty((rows.size, self.shape[1]), dtype=self.stored_dtype)
+            for i, row in enumerate(rows.tolist()):
+                self._read_raw(row, row + 1, out[i : i + 1])
+            return out
         mapping = self._map_view._mmap if hasattr(mmap, "MADV_DONTNEED") else None
         return self.take_through_map(self._map_view, mapping, rows)
 
