@@ -141,14 +141,25 @@ def test_fit_on_a_file_equals_the_in_memory_fit(tmp_path):
 def test_take_reads_rows_in_any_order(tmp_path):
     X = np.arange(3000.0).reshape(1000, 3)
     np.save(tmp_path / "x.npy", X)
-    rows = np.random.default_rng(0).integers(0, 1000, 500)
-    for source in (
-        open_rows(tmp_path / "x.npy", chunk_bytes=200),
-        open_rows(np.load(tmp_path / "x.npy", mmap_mode="r"), chunk_bytes=10**6),
-    ):
-        np.testing.assert_array_equal(source.take(rows), X[rows])
+    X.tofile(tmp_path / "x.raw")
+    rows = np.random.default_rng(0).integers(0, 900, 500)
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
+    raw = np.memmap(
+        tmp_path / "x.raw", dtype=np.float64, mode="r", offset=24 * 3, shape=(997, 3)
+    )  # starts at row 3 of the raw file
+    private = np.load(tmp_path / "x.npy", mmap_mode="c")
+    private[rows[0]] = -1.0  # a change only the private map holds
+    cases = [
+        (open_rows(tmp_path / "x.npy", chunk_bytes=200), X),
+        (open_rows(mapped, chunk_bytes=10**6), X),
+        (open_rows(mapped[100:], chunk_bytes=10**6), X[100:]),  # a view of a memmap
+        (open_rows(raw), X[3:]),
+        (open_rows(private), np.where(np.arange(1000)[:, None] == rows[0], -1.0, X)),
+    ]
+    for source, expected in cases:
+        np.testing.assert_array_equal(source.take(rows), expected[rows])
         with pytest.raises(IndexError):
-            source.take([1000])
+            source.take([len(expected)])
 
 
 def test_save_and_load(tmp_path):
