@@ -98,6 +98,11 @@ def check_input(X, name: str = "X", *, estimator=None, reset: bool = True):
     return X
 
 
+def is_integer(value) -> bool:
+    """An int (NumPy integers too), and not a bool: what integer parameters must be."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def check_n_clusters(n_clusters, X) -> None:
     """``n_clusters`` must be a positive int no larger than the number of samples."""
     if isinstance(n_clusters, bool) or not isinstance(n_clusters, (numbers.Integral, np.integer)):

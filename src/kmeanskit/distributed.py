@@ -41,7 +41,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra
 
 from ._parallel import kernel_section
 from ._random import as_generator
-from ._validation import check_centers
+from ._validation import check_centers, is_integer
 from .seeding_parallel import N_ROUNDS, OVERSAMPLING, reduce_candidates
 from .solvers._data import DenseData, assign, distances, nearest_with_distances
 
@@ -276,7 +276,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _check_params(self, n_samples: int) -> None:
         k = self.n_clusters
-        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        if not is_integer(k) or k < 1:
             raise ValueError(f"n_clusters must be a positive integer, got {k!r}.")
         if n_samples < k:
             raise ValueError(
@@ -285,7 +285,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             )
         for name in ("max_iter", "init_rounds"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            if not is_integer(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
         if not isinstance(self.tol, numbers.Real) or self.tol < 0:
             raise ValueError(f"tol must be a non-negative number, got {self.tol!r}.")

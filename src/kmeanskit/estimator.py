@@ -25,6 +25,7 @@ from ._validation import (
     check_input,
     check_n_clusters,
     check_sample_weight,
+    is_integer,
     unit_weights,
     warn_if_few_distinct,
 )
@@ -218,16 +219,14 @@ default=None
             raise TypeError(f"init must be a string, a callable or an array; got {self.init!r}.")
         for name in ("max_iter",):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            if not is_integer(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
         if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) or self.tol < 0:
             raise ValueError(f"tol must be a non-negative number, got {self.tol!r}.")
         if self.refine not in _REFINE_NAMES:
             raise ValueError(f"refine must be 'auto', 'swap' or None; got {self.refine!r}.")
         if self.refine_budget != "auto" and (
-            isinstance(self.refine_budget, bool)
-            or not isinstance(self.refine_budget, numbers.Integral)
-            or self.refine_budget < 0
+            not is_integer(self.refine_budget) or self.refine_budget < 0
         ):
             raise ValueError(
                 "refine_budget must be 'auto' or a non-negative integer (the largest number "
@@ -244,7 +243,7 @@ default=None
                 if (isinstance(self.init, str) and self.init != "random") or explicit_centres
                 else 10
             )
-        if isinstance(self.n_init, bool) or not isinstance(self.n_init, numbers.Integral):
+        if not is_integer(self.n_init):
             raise ValueError(f"n_init must be 'auto' or a positive integer, got {self.n_init!r}.")
         if self.n_init < 1:
             raise ValueError(f"n_init must be 'auto' or a positive integer, got {self.n_init}.")

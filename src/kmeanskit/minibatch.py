@@ -21,7 +21,13 @@ from sklearn.utils.validation import check_is_fitted
 from ._kernels.dense import batch_cluster_sums
 from ._parallel import kernel_section
 from ._random import as_generator
-from ._validation import check_centers, check_input, check_n_clusters, check_sample_weight
+from ._validation import (
+    check_centers,
+    check_input,
+    check_n_clusters,
+    check_sample_weight,
+    is_integer,
+)
 from .estimator import KMeans
 from .solvers._data import StreamedData, as_solver_data, assign
 from .streaming import RowSource, as_row_source
@@ -188,24 +194,16 @@ default=None
         n_runs = super()._check_params()
         if self.n_init == "auto" and isinstance(self.init, str) and self.init == "random":
             n_runs = 3
-        for name in ("batch_size",):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if not is_integer(self.batch_size) or self.batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}.")
         if self.max_no_improvement is not None and (
-            isinstance(self.max_no_improvement, bool)
-            or not isinstance(self.max_no_improvement, numbers.Integral)
-            or self.max_no_improvement < 0
+            not is_integer(self.max_no_improvement) or self.max_no_improvement < 0
         ):
             raise ValueError(
                 "max_no_improvement must be None or a non-negative integer, got "
                 f"{self.max_no_improvement!r}."
             )
-        if self.init_size is not None and (
-            isinstance(self.init_size, bool)
-            or not isinstance(self.init_size, numbers.Integral)
-            or self.init_size < 1
-        ):
+        if self.init_size is not None and (not is_integer(self.init_size) or self.init_size < 1):
             raise ValueError(
                 f"init_size must be None or a positive integer, got {self.init_size!r}."
             )

@@ -27,19 +27,16 @@ def centres_shift(centers: np.ndarray) -> np.ndarray:
     return centers.mean(axis=0, dtype=np.float64).astype(centers.dtype)
 
 
-class DenseData:
-    """C-contiguous float32/float64 data."""
+class _DenseRows:
+    """What dense data in memory and streamed from disk share: the dense kernels run on
+    ``windows`` of rows (all of them at once in memory)."""
 
     sparse = False
 
-    def __init__(self, X: np.ndarray):
-        self.X = X
-        self.dtype = X.dtype
-        self.shape = X.shape
-
     def windows(self, n_blocks: int, tile_rows: int):
-        """``(first_row, rows)`` pieces the kernels run on: all rows at once."""
-        return ((0, self.X),)
+        """``(first_row, rows)`` pieces for kernels with ``n_blocks`` blocks of tiles of
+        ``tile_rows`` rows."""
+        raise NotImplementedError
 
     def moments(self, weights) -> tuple[np.ndarray, float]:
         """Weighted column mean (in the data's dtype) and mean column variance."""
@@ -50,6 +47,18 @@ class DenseData:
 
     def inertia(self, weights, shift, centers, labels, n_blocks):
         return _inertia(self, weights, shift, centers, labels, n_blocks)
+
+
+class DenseData(_DenseRows):
+    """C-contiguous float32/float64 data."""
+
+    def __init__(self, X: np.ndarray):
+        self.X = X
+        self.dtype = X.dtype
+        self.shape = X.shape
+
+    def windows(self, n_blocks: int, tile_rows: int):
+        return ((0, self.X),)
 
     def sq_dist_to_assigned(self, shift, centers, labels):
         return dense.sq_dist_to_assigned(self.X, shift, centers, labels)
@@ -65,7 +74,7 @@ class DenseData:
         return dense.two_nearest(self.X, shift, centers, n_blocks_for(n, 1, d))
 
 
-class StreamedData:
+class StreamedData(_DenseRows):
     """Dense rows streamed from a :class:`kmeanskit.streaming.RowSource` a window at a time.
 
     The same kernels as :class:`DenseData` on windows cut at the kernels' block and tile
@@ -73,8 +82,6 @@ class StreamedData:
     (the bound-based solvers keep per-row state that is as large as the data's labels times
     the number of bounds, and read rows out of order).
     """
-
-    sparse = False
 
     def __init__(self, source):
         self.source = source
@@ -84,15 +91,6 @@ class StreamedData:
     def windows(self, n_blocks: int, tile_rows: int):
         bounds = window_bounds(self.shape[0], n_blocks, tile_rows, self.source.max_rows)
         return self.source.windows(bounds)
-
-    def moments(self, weights) -> tuple[np.ndarray, float]:
-        return _moments(self, weights)
-
-    def lloyd_pass(self, weights, shift, centers, labels, block_sums, block_weights, update):
-        return _lloyd_pass(self, weights, shift, centers, labels, block_sums, block_weights, update)
-
-    def inertia(self, weights, shift, centers, labels, n_blocks):
-        return _inertia(self, weights, shift, centers, labels, n_blocks)
 
     def sq_dist_to_assigned(self, shift, centers, labels):
         out = np.empty(self.shape[0], dtype=np.float64)
