@@ -25,6 +25,7 @@ def _expected_failures(estimator):
         KMeans(),
         KMeans(algorithm="hamerly"),
         KMeans(algorithm="yinyang"),
+        KMeans(algorithm="kdtree"),
         MiniBatchKMeans(n_init=2, n_clusters=2, max_iter=5, batch_size=10),
     ],
     expected_failed_checks=_expected_failures,

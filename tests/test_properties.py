@@ -14,6 +14,7 @@ from kmeanskit import KMeans
 
 # the module, not the function that kmeanskit.solvers exports under the same name
 yinyang_solver = importlib.import_module("kmeanskit.solvers.yinyang")
+kdtree_solver = importlib.import_module("kmeanskit.solvers.kdtree")
 
 SETTINGS = settings(max_examples=40, deadline=None)
 # duplicated rows may give duplicated initial centres: the warning is expected there
@@ -99,7 +100,7 @@ def test_row_order_does_not_matter_given_the_same_init(problem, seed):
     assert (np.abs(gap) <= tol[differ]).all()
 
 
-@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "yinyang"])
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "yinyang", "kdtree"])
 @SETTINGS
 @given(problem=problems())
 def test_identical_results_with_one_and_two_threads(algorithm, problem):
@@ -143,16 +144,19 @@ def test_default_fit_reproducible_for_any_thread_count(threads):
 def small_groups(direct_fraction):
     """Yinyang with two centres per group, so that hypothesis's small k still makes several
     groups; ``direct_fraction`` 1 searches every failing row one distance at a time, 0 sends
-    them all through the GEMM tile."""
+    them all through the GEMM tile. The kd-tree gets leaves of 2 rows, so that small data
+    still makes a deep tree whose inner nodes are assigned whole."""
     with (
         patch.object(yinyang_solver, "CENTRES_PER_GROUP", 2),
         patch.object(yinyang_solver, "DIRECT_FRACTION", direct_fraction),
+        patch.object(kdtree_solver, "LEAF_SIZE", 2),
     ):
         yield
 
 
 @pytest.mark.parametrize(
-    "algorithm, direct_fraction", [("hamerly", None), ("yinyang", 0.0), ("yinyang", 1.0)]
+    "algorithm, direct_fraction",
+    [("hamerly", None), ("yinyang", 0.0), ("yinyang", 1.0), ("kdtree", None)],
 )
 @SETTINGS
 @given(problem=problems())

@@ -71,7 +71,7 @@ def assert_same_as_sklearn(
     return ours
 
 
-@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "yinyang"])
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "yinyang", "kdtree"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name", sorted(DATASETS))
 @pytest.mark.parametrize("seed", [0, 1])
@@ -80,7 +80,7 @@ def test_same_init_same_result_as_sklearn_lloyd(name, dtype, seed, algorithm):
     assert_same_as_sklearn(X, _initial_centres(X, k, seed), dtype, algorithm=algorithm)
 
 
-@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "yinyang"])
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "yinyang", "kdtree"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name", ["blobs", "tfidf"])
 def test_same_result_with_sample_weight(name, dtype, algorithm):
@@ -91,7 +91,7 @@ def test_same_result_with_sample_weight(name, dtype, algorithm):
     )
 
 
-@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "yinyang"])
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "yinyang", "kdtree"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_same_result_at_fixed_iterations(dtype, algorithm):
     """tol=0 and few iterations: the path that stops on max_iter, not on convergence."""
@@ -102,7 +102,7 @@ def test_same_result_at_fixed_iterations(dtype, algorithm):
     assert ours.n_iter_ == 3
 
 
-@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "yinyang"])
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "yinyang", "kdtree"])
 def test_empty_clusters_are_relocated_like_sklearn(algorithm):
     """Two initial centres far from all the data: both clusters start empty."""
     X, _ = make_blobs(n_samples=500, n_features=2, centers=3, random_state=0)
@@ -146,7 +146,7 @@ def test_default_fit_quality_matches_sklearn_on_blobs():
     assert ours <= ref * 1.02
 
 
-@pytest.mark.parametrize("algorithm", ["hamerly", "yinyang"])
+@pytest.mark.parametrize("algorithm", ["hamerly", "yinyang", "kdtree"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name, k", [("blobs", 64), ("digits", 40)])
 def test_bounded_solvers_with_many_clusters(name, k, dtype, algorithm):
