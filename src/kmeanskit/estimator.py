@@ -119,15 +119,18 @@ default=None
     copy_x : bool, default=True
         Accepted for compatibility. kmeanskit never modifies ``X`` and never copies it to
         centre it (centring happens chunk by chunk inside the kernels), so this has no effect.
-    algorithm : {"auto", "lloyd", "yinyang", "hamerly", "elkan"}, default="auto"
+    algorithm : {"auto", "lloyd", "yinyang", "hamerly", "kdtree", "elkan"}, default="auto"
         The exact solver; all give the same result from the same initial centres (up to
         floating-point ties). ``"lloyd"`` computes every distance with GEMM tiles;
         ``"yinyang"`` skips most of them with one triangle-inequality bound per group of
         about 10 centres (n x k/10 float32, capped at 256 MiB); ``"hamerly"`` with a single
-        bound per point (O(n) memory); ``"elkan"`` is accepted for scikit-learn
-        compatibility and runs ``"yinyang"``. ``"auto"`` picks Yinyang for dense data with
-        ``n_clusters >= 128``, or ``>= 32`` with ``n_features >= 64``, and Lloyd otherwise,
-        a rule measured in ``benchmarks/SOLVERS.md``. Sparse input always runs Lloyd.
+        bound per point (O(n) memory); ``"kdtree"`` assigns whole boxes of a kd-tree of the
+        rows at once (Kanungo et al. 2002; for few features; a tree-ordered copy of the
+        rows); ``"elkan"`` is accepted for scikit-learn compatibility and runs
+        ``"yinyang"``. ``"auto"`` picks the kd-tree for dense data with ``n_features <= 3``,
+        then Yinyang for ``n_clusters >= 128``, or ``>= 32`` with ``n_features >= 64``, and
+        Lloyd otherwise, a rule measured in ``benchmarks/SOLVERS.md``. Sparse input always
+        runs Lloyd.
     refine : {"auto", "swap"} or None, default="auto"
         Improve the best run by *swap trials* (:mod:`kmeanskit.refine`): move the centre
         whose removal costs least into the cluster of largest error, run 2 Lloyd iterations,

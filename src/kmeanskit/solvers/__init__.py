@@ -8,17 +8,25 @@ is tested the same way: same initial centres => same result as the reference Llo
 
 from ._result import KMeansResult
 from .hamerly import hamerly
+from .kdtree import kdtree
 from .lloyd import lloyd
 from .yinyang import yinyang
 
 SOLVERS = {
     "lloyd": lloyd,
     "hamerly": hamerly,
+    "kdtree": kdtree,
     "yinyang": yinyang,
     # scikit-learn's name for its bound-based exact solver; ours is the fastest of ours
     "elkan": yinyang,
 }
 
+AUTO_KDTREE_MAX_FEATURES = 3
+"""From benchmarks/SOLVERS.md: the kd-tree beats every other solver at d = 2 and 3 for every k
+measured (16 to 1024; 1.3-2.0x Lloyd at k = 16, 1.8-4.0x the best of the others at k >= 128),
+the tree's build included; at d = 4 it loses to Lloyd for k <= 64 and ties Yinyang above, and
+from d = 6 on it loses everywhere (the boxes of a tree in many dimensions are rarely owned
+by one centre)."""
 AUTO_YINYANG_MIN_CLUSTERS = 128
 AUTO_YINYANG_HIGH_D_MIN_CLUSTERS = 32
 AUTO_YINYANG_HIGH_D = 64
@@ -34,12 +42,16 @@ def choose_solver(algorithm: str, n_clusters: int, n_features: int, sparse: bool
     Examples
     --------
     >>> choose_solver("auto", 8, 2, sparse=False), choose_solver("auto", 256, 16, sparse=False)
-    ('lloyd', 'yinyang')
+    ('kdtree', 'yinyang')
+    >>> choose_solver("auto", 8, 16, sparse=False)
+    'lloyd'
     """
-    if sparse:  # the bounds are kept for dense rows only; CSR always runs Lloyd
+    if sparse:  # bounds and trees are kept for dense rows only; CSR always runs Lloyd
         return "lloyd"
     if algorithm != "auto":
         return algorithm
+    if n_features <= AUTO_KDTREE_MAX_FEATURES:
+        return "kdtree"
     if n_clusters >= AUTO_YINYANG_MIN_CLUSTERS:
         return "yinyang"
     if n_features >= AUTO_YINYANG_HIGH_D and n_clusters >= AUTO_YINYANG_HIGH_D_MIN_CLUSTERS:
@@ -47,4 +59,4 @@ def choose_solver(algorithm: str, n_clusters: int, n_features: int, sparse: bool
     return "lloyd"
 
 
-__all__ = ["KMeansResult", "SOLVERS", "choose_solver", "hamerly", "lloyd", "yinyang"]
+__all__ = ["KMeansResult", "SOLVERS", "choose_solver", "hamerly", "kdtree", "lloyd", "yinyang"]
