@@ -22,18 +22,20 @@ SOLVERS = {
 }
 
 AUTO_KDTREE_MAX_FEATURES = 3
-"""From benchmarks/SOLVERS.md: the kd-tree beats every other solver at d = 2 and 3 for every k
-measured (16 to 1024; 1.3-2.0x Lloyd at k = 16, 1.8-4.0x the best of the others at k >= 128),
-the tree's build included; at d = 4 it loses to Lloyd for k <= 64 and ties Yinyang above, and
-from d = 6 on it loses everywhere (the boxes of a tree in many dimensions are rarely owned
-by one centre)."""
+"""From benchmarks/SOLVERS.md (float32 mixtures, n = 200k, same init, 20 iterations, the
+tree's build included, 2 cores): the kd-tree is the fastest solver at d = 2 and 3 for every k
+measured, 16 to 1024 (1.2-1.3x Lloyd at k = 16, 1.7-4.0x the best other solver at k >= 128);
+at d = 4 it loses to Lloyd for k <= 64 and wins by 6-27% above (left out of the rule: the gain
+is small and one threshold on d is simpler); at d = 6 it loses everywhere (a box in many
+dimensions is rarely owned by one centre)."""
 AUTO_YINYANG_MIN_CLUSTERS = 128
 AUTO_YINYANG_HIGH_D_MIN_CLUSTERS = 32
 AUTO_YINYANG_HIGH_D = 64
-"""From benchmarks/SOLVERS.md (float32 mixtures, n = 200k, same init, 20 iterations, 2
-cores): Yinyang beats Lloyd at k >= 128 for d = 3, 16 and 64 (1.1-2.6x) and at k >= 32 for
-d = 64 (1.3-1.5x); Lloyd wins at k <= 64 for d <= 16 (by 1.0-1.3x), where its GEMM is cheap
-and the bound bookkeeping is not. Hamerly is never clearly fastest there."""
+"""From benchmarks/SOLVERS.md (same grid): above d = 3, Yinyang beats Lloyd at k >= 256 for
+every d measured (1.1-2.3x) and at k >= 32 for d = 64 (1.3-2.3x); at k = 128 and d = 4-16 the
+two are within 10% either way (Yinyang ahead in the previous run, behind in this one); Lloyd
+wins at k <= 64 for d <= 16, where its GEMM is cheap and the bound bookkeeping is not.
+Hamerly is never clearly fastest."""
 
 
 def choose_solver(algorithm: str, n_clusters: int, n_features: int, sparse: bool) -> str:
