@@ -26,7 +26,8 @@ def test_n_init_keeps_the_best_run(monkeypatch):
         return results[-1]
 
     monkeypatch.setitem(solvers.SOLVERS, "lloyd", recording)
-    km = KMeans(5, init="random", n_init=6, random_state=0, refine=None).fit(X)
+    km = KMeans(5, init="random", n_init=6, random_state=0, refine=None, algorithm="lloyd")
+    km.fit(X)
     assert len(results) == 6
     assert len({round(r.inertia, 6) for r in results}) > 1  # the runs really differ
     assert km.inertia_ == min(r.inertia for r in results)
@@ -147,7 +148,10 @@ def test_auto_algorithm_rule():
 
     assert KMeans().algorithm == "auto"
     assert choose_solver("auto", 127, 16, sparse=False) == "lloyd"
-    assert choose_solver("auto", 128, 2, sparse=False) == "yinyang"
+    assert choose_solver("auto", 128, 4, sparse=False) == "yinyang"
+    assert choose_solver("auto", 128, 3, sparse=False) == "kdtree"
+    assert choose_solver("auto", 2, 1, sparse=False) == "kdtree"
+    assert choose_solver("kdtree", 8, 2, sparse=True) == "lloyd"  # trees: dense only
     assert choose_solver("auto", 31, 64, sparse=False) == "lloyd"
     assert choose_solver("auto", 32, 64, sparse=False) == "yinyang"
     assert choose_solver("auto", 32, 63, sparse=False) == "lloyd"

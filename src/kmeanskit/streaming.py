@@ -10,7 +10,8 @@
 The solvers see such data through :class:`kmeanskit.solvers._data.StreamedData`, which runs
 the same kernels as for an array on consecutive windows whose boundaries fall on the kernels'
 block and tile boundaries, so a streamed fit gives *bit-identical* centres, labels and inertia
-to the in-memory fit from the same initial centres.
+to the in-memory Lloyd fit (``algorithm="lloyd"``) from the same initial centres; the other
+in-memory solvers agree with it up to rounding.
 
 Memory: one window buffer (``chunk_bytes``, 64 MiB by default; twice that when the file's
 dtype must be converted) plus what the fit keeps per row: the labels (4 bytes a row) and the
@@ -27,7 +28,7 @@ Examples
 >>> np.save(path, X)
 >>> init = X[:4]
 >>> on_disk = KMeans(4, init=init).fit(open_rows(path, chunk_bytes=2**16))
->>> in_memory = KMeans(4, init=init).fit(X)
+>>> in_memory = KMeans(4, init=init, algorithm="lloyd").fit(X)
 >>> bool((on_disk.cluster_centers_ == in_memory.cluster_centers_).all())
 True
 """
