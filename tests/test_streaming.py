@@ -121,7 +121,7 @@ def test_file_dtypes_are_converted_like_arrays(tmp_path):
     from_ints = KMeans(3, init=init).fit(tmp_path / "i.npy")
     assert from_ints.cluster_centers_.dtype == np.float64
     np.testing.assert_array_equal(
-        from_ints.cluster_centers_, KMeans(3, init=init).fit(X).cluster_centers_
+        from_ints.cluster_centers_, KMeans(3, init=init, algorithm="lloyd").fit(X).cluster_centers_
     )
     from_be = KMeans(3, init=init.astype(np.float32)).fit(tmp_path / "be.npy")
     assert from_be.cluster_centers_.dtype == np.float32
