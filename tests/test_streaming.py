@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kmeanskit import KMeans, MiniBatchKMeans
+from kmeanskit import KMeans, MiniBatchKMeans, streaming
 from kmeanskit._kernels.blocks import block_rows, n_blocks_for, tile_rows_for, window_bounds
 from kmeanskit._kernels.dense import _block_rows
 from kmeanskit.apps.text import SphericalKMeans
@@ -273,3 +273,24 @@ def test_out_of_core_fit_under_a_memory_limit_equals_the_in_memory_fit(tmp_path,
     np.testing.assert_array_equal(np.load(out_minibatch), minibatch.cluster_centers_)
     # the fit itself keeps labels (4 bytes a row, 8 MiB here) plus one window
     assert report["rss_growth"] < budget, report
+
+
+@pytest.mark.parametrize("maps", [True, False])
+def test_scattered_rows_are_gathered_piece_by_piece(tmp_path, monkeypatch, maps):
+    """Rows spread over several map pieces (tiny pieces here), repeated and unordered, read
+    through maps or, where no map can be made, one read per run of rows."""
+    X = np.random.default_rng(0).normal(size=(5000, 7)).astype(np.float32)
+    np.save(tmp_path / "x.npy", X)
+    sources = [open_rows(tmp_path / "x.npy"), open_rows(np.load(tmp_path / "x.npy", "r"))]
+    monkeypatch.setattr(streaming, "GATHER_PIECE_BYTES", 4096)
+    if not maps:
+
+        def no_map(*args, **kwargs):
+            raise OSError("Cannot allocate memory")
+
+        monkeypatch.setattr(streaming.mmap, "mmap", no_map)
+    rows = np.random.default_rng(1).integers(0, len(X), size=700)
+    rows[:3] = [4999, 0, 4999]
+    for source in sources:
+        np.testing.assert_array_equal(source.take(rows), X[rows])
+        source.release()

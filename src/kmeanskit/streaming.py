@@ -47,6 +47,12 @@ DEFAULT_CHUNK_BYTES = 64 * 2**20
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+GATHER_PIECE_BYTES = 16 * 2**20
+"""Scattered rows are gathered through read-only maps of at most this much of the file at a
+time, so no more of it is ever resident (a map of the whole file would make every page-cache
+folio it touches resident: one 1024-row mini-batch from a 244 MiB file made 225 MiB)."""
+
+
 def _pread_rows(fd: int, first_byte: int, row_bytes: int, rows: np.ndarray, out) -> None:
     """``out[i]`` = row ``rows[i]`` (sorted, unique) of a file whose row 0 starts at
     ``first_byte``: one positioned read per run of consecutive rows."""
@@ -62,6 +68,34 @@ def _pread_rows(fd: int, first_byte: int, row_bytes: int, rows: np.ndarray, out)
             if not more:
                 raise ValueError(f"the file ended early, before row {int(rows[a])}.")
             got += more
+
+
+def _gather_rows(fd: int, first_byte: int, row_bytes: int, rows: np.ndarray, out) -> None:
+    """``out[i]`` = row ``rows[i]`` (sorted, unique) of the file, read through one map per
+    GATHER_PIECE_BYTES of it (about 2x faster than a read per row for random mini-batches);
+    where a map cannot be made (an address-space limit), one read per run of rows."""
+    positions = first_byte + rows * row_bytes
+    breaks = np.flatnonzero(np.diff(positions // GATHER_PIECE_BYTES)) + 1
+    starts = [0, *breaks.tolist()]
+    stops = [*breaks.tolist(), rows.size]
+    for a, b in zip(starts, stops, strict=True):
+        first = int(positions[a]) - int(positions[a]) % mmap.ALLOCATIONGRANULARITY
+        try:
+            piece = mmap.mmap(
+                fd, int(positions[b - 1]) + row_bytes - first, offset=first, access=mmap.ACCESS_READ
+            )
+        except (OSError, ValueError):
+            _pread_rows(fd, first_byte, row_bytes, rows[a:b], out[a:b])
+            continue
+        try:
+            span = int(rows[b - 1] - rows[a]) + 1
+            view = np.ndarray(
+                (span, out.shape[1]), out.dtype, buffer=piece, offset=int(positions[a]) - first
+            )
+            np.take(view, rows[a:b] - rows[a], axis=0, out=out[a:b])
+            del view
+        finally:
+            piece.close()
 
 
 def _target_dtype(dtype: np.dtype) -> np.dtype:
@@ -162,9 +196,10 @@ class RowSource:
     def take(self, rows) -> np.ndarray:
         """A new array of the given rows, in the given order (repeats allowed), checked finite.
 
-        Files are read with one ``pread`` per run of consecutive rows, never through a memory
-        map: a gather through a map makes whole page-cache folios resident (one 1024-row
-        mini-batch from a 244 MiB file: 225 MiB), which would break the memory bound.
+        Files are read through maps of at most GATHER_PIECE_BYTES of the file at a time, never
+        one map of the whole file: a gather through that makes whole page-cache folios resident
+        (one 1024-row mini-batch from a 244 MiB file: 225 MiB), which would break the memory
+        bound.
         """
         rows = np.asarray(rows, dtype=np.int64).ravel()
         if rows.size and (rows.min() < 0 or rows.max() >= self.shape[0]):
@@ -241,7 +276,7 @@ class NpyFileRows(RowSource):
 
     def _take_raw(self, rows):
         out = np.empty((rows.size, self.shape[1]), dtype=self.stored_dtype)
-        _pread_rows(self._fd(), self._data_offset, self._row_bytes, rows, out)
+        _gather_rows(self._fd(), self._data_offset, self._row_bytes, rows, out)
         return out
 
     def _fd(self) -> int:
@@ -289,7 +324,7 @@ class MemmapRows(RowSource):
         path, first_byte = self._file_rows
         out = np.empty((rows.size, self.shape[1]), dtype=self.stored_dtype)
         with open(path, "rb", buffering=0) as f:
-            _pread_rows(
+            _gather_rows(
                 f.fileno(), first_byte, self.shape[1] * self.stored_dtype.itemsize, rows, out
             )
         return out
