@@ -88,6 +88,7 @@ def test_nodes_change_owner_between_passes():
     owner = np.full(n_nodes, -1, dtype=np.int64)
     owner_pass = np.full(n_nodes, -2, dtype=np.int64)
     labels = np.full(len(X), -1, dtype=np.int32)
+    tree_labels = labels.copy()
     block_sums = np.empty((4, 3, 2))
     block_weights = np.empty((4, 3))
     sequence = [
@@ -111,11 +112,13 @@ def test_nodes_change_owner_between_passes():
             owner_pass,
             this_pass,
             labels,
+            tree_labels,
             block_sums,
             block_weights,
         )
         expected = np.argmin(((X[:, None, :] - c[None]) ** 2).sum(-1), axis=1)
         np.testing.assert_array_equal(labels, expected)
+        np.testing.assert_array_equal(tree_labels, expected[tree[1]])
         assert changed == (before != expected).sum()
         sums = np.add.reduce(block_sums, axis=0)
         for j in range(3):

@@ -264,6 +264,7 @@ def filter_pass(
     owner_pass,
     this_pass,
     labels,
+    tree_labels,
     block_sums,
     block_weights,
 ):
@@ -273,7 +274,9 @@ def filter_pass(
     ``2**top_depth`` are zeroed). A node found to be owned by one centre adds its stored sum;
     its rows' labels are rewritten only if it was not owned by the same centre in the
     previous pass (``owner``/``owner_pass`` remember that), because nothing else can have
-    touched them since. Returns the number of labels that changed.
+    touched them since. ``tree_labels`` holds the same labels in tree order, so that rows are
+    compared where they lie; ``labels`` (row order) is written only where a label changes.
+    Returns the number of labels that changed.
     """
     d = rows.shape[1]
     k = centers.shape[0]
@@ -313,20 +316,20 @@ def filter_pass(
                     sums[j, f] += node_sums[node, f]
                 if not (owner[node] == j and owner_pass[node] == this_pass - 1):
                     for t in range(start[node], stop[node]):
-                        i = order[t]
-                        if labels[i] != j:
-                            labels[i] = j
+                        if tree_labels[t] != j:
+                            tree_labels[t] = j
+                            labels[order[t]] = j
                             n_changed += 1
                 owner[node] = j
                 owner_pass[node] = this_pass
             elif level + top_depth == depth:  # a leaf: row by row
                 for t in range(start[node], stop[node]):
-                    i = order[t]
                     j = _nearest_row(rows, t, centers, candidates[level + 1], m)
-                    if labels[i] != j:
-                        labels[i] = j
+                    if tree_labels[t] != j:
+                        tree_labels[t] = j
+                        labels[order[t]] = j
                         n_changed += 1
-                    w = weights[i]
+                    w = weights[order[t]]
                     cw[j] += w
                     for f in range(d):
                         sums[j, f] += w * rows[t, f]

@@ -69,6 +69,7 @@ def kdtree(
     top_depth = _top_depth(depth, n_blocks_for(n, k, d))
     owner = np.full(start.shape[0], -1, dtype=np.int64)
     owner_pass = np.full(start.shape[0], -2, dtype=np.int64)
+    tree_labels = np.full(n, -1, dtype=np.int32)  # the loop's labels start at -1 too
     passes = 0
 
     def assign_step(centers, labels, block_sums, block_weights):
@@ -92,6 +93,7 @@ def kdtree(
                 owner_pass,
                 passes,
                 labels,
+                tree_labels,
                 block_sums,
                 block_weights,
             )
