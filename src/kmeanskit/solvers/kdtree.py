@@ -11,7 +11,8 @@ from ._loop import iterate
 from ._result import KMeansResult
 
 LEAF_SIZE = 32
-"""Rows per leaf at most; leaves are searched row by row against their candidate centres."""
+"""Rows per leaf that the tree's depth is chosen for (splits at a sampled median make leaves
+of about this many); leaves are searched row by row against their candidate centres."""
 
 
 def _top_depth(depth: int, n_blocks: int) -> int:
@@ -25,7 +26,7 @@ def _top_depth(depth: int, n_blocks: int) -> int:
 def tree_for(data, weights, shift):
     """The kd-tree of ``data`` shifted by ``shift``, built once and kept on ``data`` for
     later solves with the same weights and shift (swap refinement solves many times)."""
-    key = (id(weights), shift.tobytes())
+    key = shift.tobytes()
     cached = getattr(data, "_kdtree", None)
     if cached is not None and cached[0] == key and cached[1] is weights:
         return cached[2]
