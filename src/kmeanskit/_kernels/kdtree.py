@@ -185,26 +185,37 @@ def build(X, weights, x_shift, depth):
 
 
 @njit(cache=True, inline="always")
-def _filter(node, lo, hi, centers, parent, n_parent, out):
+def _nearest(point, centers, candidates, m):
+    """The candidate of ``candidates[:m]`` nearest to ``point`` (exact float64 squared
+    distances; ties to the lowest centre index, candidates being in increasing order)."""
+    d = point.shape[0]
+    best = candidates[0]
+    best_dist = np.inf
+    for c in range(m):
+        j = candidates[c]
+        dist = 0.0
+        for f in range(d):
+            diff = np.float64(point[f]) - centers[j, f]
+            dist += diff * diff
+        if dist < best_dist:
+            best_dist = dist
+            best = j
+    return best
+
+
+@njit(cache=True, inline="always")
+def _filter(node, lo, hi, centers, parent, n_parent, out, midpoint):
     """Write into ``out`` the centres of ``parent[:n_parent]`` that may be nearest to some
-    point of ``node``'s box; return how many.
+    point of ``node``'s box; return how many (``midpoint``: a (d,) float64 buffer).
 
     The candidate ``z*`` nearest to the box's midpoint is kept. Another candidate ``z`` is
     dropped when it is farther than ``z*`` from every point of the box: the box's corner
     most in the direction of ``z - z*`` is still nearer to ``z*`` (by more than the rounding
     error of the test, so that near-ties are decided row by row at the leaves)."""
     d = lo.shape[1]
-    best = parent[0]
-    best_dist = np.inf
-    for c in range(n_parent):
-        j = parent[c]
-        dist = 0.0
-        for f in range(d):
-            diff = 0.5 * (lo[node, f] + hi[node, f]) - centers[j, f]
-            dist += diff * diff
-        if dist < best_dist:
-            best_dist = dist
-            best = j
+    for f in range(d):
+        midpoint[f] = 0.5 * (lo[node, f] + hi[node, f])
+    best = _nearest(midpoint, centers, parent, n_parent)
     m = 0
     for c in range(n_parent):
         j = parent[c]
@@ -225,25 +236,6 @@ def _filter(node, lo, hi, centers, parent, n_parent, out):
             out[m] = j
             m += 1
     return m
-
-
-@njit(cache=True, inline="always")
-def _nearest_row(rows, t, centers, candidates, m):
-    """The candidate nearest to the shifted row ``rows[t]`` (exact squared distances; ties
-    to the lowest centre index, candidates being in increasing order)."""
-    d = rows.shape[1]
-    best = candidates[0]
-    best_dist = np.inf
-    for c in range(m):
-        j = candidates[c]
-        dist = 0.0
-        for f in range(d):
-            diff = np.float64(rows[t, f]) - centers[j, f]
-            dist += diff * diff
-        if dist < best_dist:
-            best_dist = dist
-            best = j
-    return best
 
 
 @njit(parallel=True, cache=True)
@@ -294,6 +286,7 @@ def filter_pass(
         for j in range(k):
             candidates[0, j] = j
         counts[0] = k
+        midpoint = np.empty(d, dtype=np.float64)
         stack_node = np.empty(2 * levels + 2, dtype=np.int64)
         stack_level = np.empty(2 * levels + 2, dtype=np.int64)
         top = 0
@@ -307,7 +300,14 @@ def filter_pass(
             if stop[node] == start[node]:
                 continue  # the empty right child of a one-row node
             m = _filter(
-                node, lo, hi, centers, candidates[level], counts[level], candidates[level + 1]
+                node,
+                lo,
+                hi,
+                centers,
+                candidates[level],
+                counts[level],
+                candidates[level + 1],
+                midpoint,
             )
             if m == 1:
                 j = candidates[level + 1, 0]
@@ -324,7 +324,7 @@ def filter_pass(
                 owner_pass[node] = this_pass
             elif level + top_depth == depth:  # a leaf: row by row
                 for t in range(start[node], stop[node]):
-                    j = _nearest_row(rows, t, centers, candidates[level + 1], m)
+                    j = _nearest(rows[t], centers, candidates[level + 1], m)
                     if tree_labels[t] != j:
                         tree_labels[t] = j
                         labels[order[t]] = j
