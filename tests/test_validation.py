@@ -174,6 +174,7 @@ def test_callers_data_is_never_modified():
         km = KMeans(3, random_state=0, copy_x=False).fit(X, sample_weight=weights)
         km.predict(X), km.transform(X), km.score(X, sample_weight=weights)
         KMeans(3, init=init).fit(X)
+        KMeans(3, random_state=0, algorithm="kdtree").fit(X, sample_weight=weights)
         kmeans_plusplus(X, 3, sample_weight=weights, random_state=0)
         np.testing.assert_array_equal(X, before)
         np.testing.assert_array_equal(weights, w_before)
