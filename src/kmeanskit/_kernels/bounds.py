@@ -12,39 +12,32 @@ Sums are then accumulated in row order, bit-identical to Lloyd's whenever the la
 import numpy as np
 from numba import njit, prange
 
-from .dense import _block_rows, accumulate_rows
+from .dense import _block_rows, accumulate_rows, tile_dots, tile_two_nearest
 
 
 @njit(cache=True, inline="always")
-def _search_tile(xbuf, m, pending, centers_t, c_sq, margin, dots, labels, upper, lower):
-    """GEMM + argmin for ``m`` queued rows; reset their bounds. Returns the label changes."""
-    k = c_sq.shape[0]
+def _search_tile(xbuf, m, pending, centers, c_sq, margin, tile, labels, upper, lower):
+    """GEMM + argmin for ``m`` queued rows; reset their bounds. Returns the label changes.
+
+    ``tile`` holds the buffers: the products, the nearest label and the two smallest values
+    of ``||c||^2 - 2 x.c`` per row.
+    """
+    dots_buf, nearest, v1, v2 = tile
     d = xbuf.shape[1]
-    np.dot(xbuf[:m], centers_t, dots[:m])
+    tile_two_nearest(tile_dots(xbuf, m, centers, dots_buf), c_sq, nearest, v1, v2)
     c_sq_max = 0.0
-    for j in range(k):
+    for j in range(c_sq.shape[0]):
         c_sq_max = max(c_sq_max, np.float64(c_sq[j]))
     changed = 0
     for p in range(m):
-        v1 = np.inf
-        v2 = np.inf
-        best = 0
-        for j in range(k):
-            v = c_sq[j] - (dots[p, j] + dots[p, j])
-            if v < v2:  # rare once v2 is small: one predictable test per centre
-                if v < v1:
-                    v2 = v1
-                    v1 = v
-                    best = j
-                else:
-                    v2 = v
         x_sq = 0.0
         for f in range(d):
             x_sq += np.float64(xbuf[p, f]) * np.float64(xbuf[p, f])
         err = margin * (x_sq + c_sq_max)
         i = pending[p]
-        upper[i] = np.sqrt(max(x_sq + np.float64(v1), 0.0) + err)
-        lower[i] = np.sqrt(max(x_sq + np.float64(v2) - err, 0.0))
+        upper[i] = np.sqrt(max(x_sq + np.float64(v1[p]), 0.0) + err)
+        lower[i] = np.sqrt(max(x_sq + np.float64(v2[p]) - err, 0.0))
+        best = nearest[p]
         if labels[i] != best:
             changed += 1
             labels[i] = best
@@ -79,14 +72,18 @@ def hamerly_pass(
     n, d = X.shape
     k = centers.shape[0]
     n_blocks = block_weights.shape[0]
-    centers_t = np.ascontiguousarray(centers.T)
     changed = np.zeros(n_blocks, dtype=np.int64)
     searched = np.zeros(n_blocks, dtype=np.int64)
     pruned = np.zeros(n_blocks, dtype=np.int64)
     for b in prange(n_blocks):
         start, stop = _block_rows(b, n_blocks, n)
         xbuf = np.empty((tile_rows, d), dtype=X.dtype)
-        dots = np.empty((tile_rows, k), dtype=X.dtype)
+        tile = (
+            np.empty(k * tile_rows, dtype=X.dtype),
+            np.empty(tile_rows, dtype=np.int32),
+            np.empty(tile_rows, dtype=X.dtype),
+            np.empty(tile_rows, dtype=X.dtype),
+        )
         pending = np.empty(tile_rows, dtype=np.int64)
         m = 0
         for i in range(start, stop):
@@ -113,7 +110,7 @@ def hamerly_pass(
                 m += 1
             if m == tile_rows or (m > 0 and i == stop - 1):  # a full tile, or the block's end
                 changed[b] += _search_tile(
-                    xbuf, m, pending, centers_t, c_sq, margin, dots, labels, upper, lower
+                    xbuf, m, pending, centers, c_sq, margin, tile, labels, upper, lower
                 )
                 searched[b] += m
                 m = 0

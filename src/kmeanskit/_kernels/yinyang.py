@@ -19,7 +19,7 @@ last iteration's moves to a row as it reads its bounds, so there is no extra pas
 import numpy as np
 from numba import njit, prange
 
-from .dense import _block_rows, accumulate_rows
+from .dense import _block_rows, accumulate_rows, tile_dots
 
 _ROUND_DOWN = 1.0 - 1e-6
 """Float32 bounds are stored scaled by this, so rounding to float32 never raises them."""
@@ -45,56 +45,72 @@ def _sq_dist(x, centers, p):
 
 @njit(cache=True, inline="always")
 def _search_tile(
-    xbuf, m, pending, centers_t, c_sq, members, group_start, margin, dots, labels, upper, lower
+    xbuf, m, pending, centers, c_sq, members, group_start, margin, tile, labels, upper, lower
 ):
     """GEMM + argmin for ``m`` queued rows, as Lloyd; reset all their bounds. Returns changes.
 
-    ``centers_t`` and ``c_sq`` are in group order, so each group's distances are contiguous;
-    ties between groups go to the lower centre index, as in Lloyd's argmin.
+    ``centers`` and ``c_sq`` are in group order, so each group's products are consecutive
+    rows of the tile; every loop over the tile's rows is innermost and compiles to SIMD
+    selects, as in :func:`kmeanskit._kernels.dense.tile_argmin`. Ties go to the lower centre
+    index, as in Lloyd's argmin (``members`` is ascending within a group). ``tile`` holds the
+    buffers: the products; per group and row the two smallest values of ``||c||^2 - 2 x.c``
+    and the nearest centre; per row the nearest overall, its value and its group.
     """
+    dots_buf, g_min, g_second, g_label, nearest, nearest_v, nearest_g = tile
     k = c_sq.shape[0]
     d = xbuf.shape[1]
     n_groups = group_start.shape[0] - 1
-    np.dot(xbuf[:m], centers_t, dots[:m])
+    dots_t = tile_dots(xbuf, m, centers, dots_buf)
+    for g in range(n_groups):
+        m1 = g_min[g]
+        m2 = g_second[g]
+        near = g_label[g]
+        for p in range(m):
+            m1[p] = np.inf
+            m2[p] = np.inf
+            near[p] = 0
+        for q in range(group_start[g], group_start[g + 1]):
+            cq = c_sq[q]
+            label = np.int32(members[q])
+            row = dots_t[q]
+            for p in range(m):
+                v = cq - (row[p] + row[p])
+                old = m1[p]
+                second = m2[p]
+                closer = v < old
+                near[p] = label if closer else near[p]
+                m2[p] = old if closer else (v if v < second else second)
+                m1[p] = v if closer else old
+    for p in range(m):
+        nearest_v[p] = g_min[0, p]
+        nearest[p] = g_label[0, p]
+        nearest_g[p] = 0
+    for g in range(1, n_groups):
+        group = np.int32(g)
+        for p in range(m):
+            v = g_min[g, p]
+            label = g_label[g, p]
+            old = nearest_v[p]
+            closer = (v < old) | ((v == old) & (label < nearest[p]))
+            nearest[p] = label if closer else nearest[p]
+            nearest_g[p] = group if closer else nearest_g[p]
+            nearest_v[p] = v if closer else old
     c_sq_max = 0.0
     for q in range(k):
         c_sq_max = max(c_sq_max, np.float64(c_sq[q]))
-    g_min = np.empty(n_groups, dtype=np.float64)  # per group: nearest, second nearest
-    g_second = np.empty(n_groups, dtype=np.float64)
     changed = 0
     for p in range(m):
-        best_v = np.inf
-        for g in range(n_groups):
-            # branch-free: with ~10 centres per group, "is this a new minimum?" is a coin toss
-            m1 = np.inf
-            m2 = np.inf
-            for q in range(group_start[g], group_start[g + 1]):
-                v = np.float64(c_sq[q] - (dots[p, q] + dots[p, q]))
-                m2 = min(m2, max(m1, v))
-                m1 = min(m1, v)
-            g_min[g] = m1
-            g_second[g] = m2
-            best_v = min(best_v, m1)
-        # the nearest centre: the lowest index reaching best_v, as Lloyd's argmin breaks ties
-        best = k
-        best_g = 0
-        for g in range(n_groups):
-            if g_min[g] == best_v:
-                for q in range(group_start[g], group_start[g + 1]):
-                    if np.float64(c_sq[q] - (dots[p, q] + dots[p, q])) == best_v:
-                        if members[q] < best:
-                            best = members[q]
-                            best_g = g
-                        break
         x_sq = 0.0
         for f in range(d):
             x_sq += np.float64(xbuf[p, f]) * np.float64(xbuf[p, f])
         err = margin * (x_sq + c_sq_max)
         i = pending[p]
-        upper[i] = np.sqrt(max(x_sq + best_v, 0.0) + err)
+        upper[i] = np.sqrt(max(x_sq + np.float64(nearest_v[p]), 0.0) + err)
+        best_g = nearest_g[p]
         for g in range(n_groups):
-            vg = g_second[g] if g == best_g else g_min[g]
+            vg = np.float64(g_second[g, p] if g == best_g else g_min[g, p])
             lower[i, g] = _store_lower(np.sqrt(max(x_sq + vg - err, 0.0)))
+        best = nearest[p]
         if labels[i] != best:
             changed += 1
             labels[i] = best
@@ -211,14 +227,21 @@ def yinyang_pass(
     k = centers.shape[0]
     n_groups = group_start.shape[0] - 1
     n_blocks = block_weights.shape[0]
-    centers_t = np.ascontiguousarray(centers.T)
     changed = np.zeros(n_blocks, dtype=np.int64)
     direct = np.zeros(n_blocks, dtype=np.int64)
     tiled = np.zeros(n_blocks, dtype=np.int64)
     for b in prange(n_blocks):
         start, stop = _block_rows(b, n_blocks, n)
         xbuf = np.empty((tile_rows, d), dtype=X.dtype)
-        dots = np.empty((tile_rows, k), dtype=X.dtype)
+        tile = (
+            np.empty(k * tile_rows, dtype=X.dtype),
+            np.empty((n_groups, tile_rows), dtype=X.dtype),
+            np.empty((n_groups, tile_rows), dtype=X.dtype),
+            np.empty((n_groups, tile_rows), dtype=np.int32),
+            np.empty(tile_rows, dtype=np.int32),
+            np.empty(tile_rows, dtype=X.dtype),
+            np.empty(tile_rows, dtype=np.int32),
+        )
         pending = np.empty(tile_rows, dtype=np.int64)
         x = np.empty(d, dtype=np.float64)
         lb = np.empty(n_groups, dtype=np.float64)
@@ -279,12 +302,12 @@ def yinyang_pass(
                     xbuf,
                     m,
                     pending,
-                    centers_t,
+                    centers,
                     c_sq,
                     members,
                     group_start,
                     margin,
-                    dots,
+                    tile,
                     labels,
                     upper,
                     lower,
