@@ -17,7 +17,7 @@ from ._kernels import seeding as kernels
 from ._kernels.blocks import n_blocks_for
 from ._parallel import kernel_section
 from ._random import as_generator
-from ._validation import check_input, check_n_clusters, check_sample_weight, unit_weights
+from ._validation import check_input, check_n_clusters, check_sample_weight
 
 
 def canonical_order(X) -> np.ndarray:
@@ -67,24 +67,27 @@ def greedy_kmeans_plusplus(X, n_clusters, weights, rng, n_local_trials=None, ord
     centers = np.empty((n_clusters, d), dtype=X.dtype)
     indices = np.empty(n_clusters, dtype=np.int64)
 
-    ones = unit_weights(n)
     # draw the first centre with probability proportional to its weight
     total = float(weights.sum())
     target = (1.0 - rng.random(1)) * total
-    first = kernels.sample_in_order(order, weights, ones, target)
+    mass_sorted = weights[order]  # each row's sampling mass, in canonical order
+    first = kernels.sample_in_order(order, mass_sorted, target)
     indices[0] = first[0]
     centers[0] = _dense_row(X, indices[0])
 
     if sparse:
         closest = _sparse_sq_dist_to(X, x_sq_norms, centers[0])
+        np.multiply(weights[order], closest[order], out=mass_sorted)
     else:
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n)
         closest = np.full(n, np.inf, dtype=np.float64)
-        kernels.update_closest(X, centers[0], closest)
+        kernels.update_closest(X, centers[0], closest, weights, rank, mass_sorted)
     potential = kernels.total_mass(weights, closest, n_blocks)
 
     for c in range(1, n_clusters):
         targets = (1.0 - rng.random(n_local_trials)) * potential
-        cand_ids = kernels.sample_in_order(order, weights, closest, targets)
+        cand_ids = kernels.sample_in_order(order, mass_sorted, targets)
         if cand_ids[0] < 0:  # every remaining point coincides with a centre
             cand_ids[:] = order[0]
         candidates = np.stack([_dense_row(X, i) for i in cand_ids])
@@ -98,8 +101,9 @@ def greedy_kmeans_plusplus(X, n_clusters, weights, rng, n_local_trials=None, ord
         centers[c] = candidates[best]
         if sparse:
             np.minimum(closest, dists[best], out=closest)
+            np.multiply(weights[order], closest[order], out=mass_sorted)
         else:
-            kernels.update_closest(X, centers[c], closest)
+            kernels.update_closest(X, centers[c], closest, weights, rank, mass_sorted)
         potential = pots[best]
     return centers, indices
 

@@ -28,7 +28,6 @@ import scipy.sparse as sp
 
 from ._kernels import seeding as kernels
 from ._kernels.blocks import n_blocks_for
-from ._validation import unit_weights
 from .seeding import _dense_row, canonical_order, greedy_kmeans_plusplus
 from .solvers import lloyd
 from .solvers._data import DenseData, as_solver_data, nearest_with_distances
@@ -64,11 +63,10 @@ def kmeans_parallel(
     if order is None:
         order = canonical_order(X)
     data = as_solver_data(X)
-    ones = unit_weights(n)
     n_blocks = n_blocks_for(n, 1, d)
 
     target = (1.0 - rng.random(1)) * float(weights.sum())
-    first = int(kernels.sample_in_order(order, weights, ones, target)[0])
+    first = int(kernels.sample_in_order(order, weights[order], target)[0])
     chosen = [np.array([first])]
     owner, closest = nearest_with_distances(data, _dense_row(X, first)[None, :])
     owner = owner.astype(np.int64)

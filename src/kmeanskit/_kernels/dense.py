@@ -175,6 +175,7 @@ def lloyd_pass(
         dots_buf = np.empty(k * tile_rows, dtype=X.dtype)
         nearest = np.empty(tile_rows, dtype=np.int32)
         nearest_v = np.empty(tile_rows, dtype=X.dtype)
+        block_changed = 0
         for chunk_start in range(lo, hi, tile_rows):
             m = min(tile_rows, hi - chunk_start)
             local = chunk_start - row_offset
@@ -182,17 +183,20 @@ def lloyd_pass(
                 for f in range(d):
                     xbuf[i, f] = X[local + i, f] - x_shift[f]
             tile_argmin(tile_dots(xbuf, m, centers, dots_buf), c_sq, nearest, nearest_v)
-            for i in range(m):
-                best = nearest[i]
+            for i in range(m):  # branch-free, so it vectorises
                 row = chunk_start + i
-                if labels[row] != best:
-                    changed[b] += 1
-                    labels[row] = best
-                if update:
-                    w = weights[row]
-                    block_weights[b, best] += w
+                block_changed += labels[row] != nearest[i]
+                labels[row] = nearest[i]
+            if update:
+                sums = block_sums[b]
+                cluster_weights = block_weights[b]
+                for i in range(m):
+                    best = nearest[i]
+                    w = weights[chunk_start + i]
+                    cluster_weights[best] += w
                     for f in range(d):
-                        block_sums[b, best, f] += w * xbuf[i, f]
+                        sums[best, f] += w * xbuf[i, f]
+        changed[b] = block_changed
     return changed.sum()
 
 

@@ -25,8 +25,14 @@ def projection(X, direction):
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def update_closest(X, point, closest):
-    """``closest = min(closest, ||x - point||^2)`` row by row, in place."""
+def update_closest(X, point, closest, weights, rank, mass_sorted):
+    """``closest = min(closest, ||x - point||^2)`` row by row, in place, and each row's
+    sampling mass ``weights * closest`` written at its canonical position ``rank``.
+
+    Writing the mass here, scattered but in parallel, is what lets :func:`sample_in_order`
+    walk a contiguous array instead of reading two arrays at random positions on one thread
+    (measured: that walk was 55-65% of greedy k-means++ at n = 100k-500k).
+    """
     n, d = X.shape
     for i in prange(n):
         s = X[i, 0] - X[i, 0]  # zero in the data's dtype
@@ -35,6 +41,7 @@ def update_closest(X, point, closest):
             s += diff * diff
         if s < closest[i]:
             closest[i] = s
+        mass_sorted[rank[i]] = weights[i] * closest[i]
 
 
 @njit(parallel=True, cache=True, fastmath=True)
@@ -68,15 +75,16 @@ def candidate_potentials(X, weights, closest, candidates, n_blocks):
 
 
 @njit(cache=True)
-def sample_in_order(order, weights, closest, targets):
+def sample_in_order(order, mass_sorted, targets):
     """Inverse-CDF sampling of rows in a canonical order.
 
-    Walks the rows in ``order`` accumulating ``weights * closest`` and returns, for each
-    value in ``targets`` (each in ``(0, total]``), the first row whose running sum reaches it.
-    Rows with zero weight or zero distance are never returned. Because the order is canonical
-    (it depends on the rows' values, not their positions), the chosen *point* is the same
-    however the caller ordered the rows, and a row of weight 3 is chosen exactly when one of
-    three identical rows of weight 1 would be.
+    ``mass_sorted[pos]`` is the sampling mass (``weight * D(x)^2``) of row ``order[pos]``.
+    Walks the positions accumulating the mass and returns, for each value in ``targets``
+    (each in ``(0, total]``), the first row whose running sum reaches it. Rows with no mass
+    (zero weight or zero distance) are never returned. Because the order is canonical (it
+    depends on the rows' values, not their positions), the chosen *point* is the same however
+    the caller ordered the rows, and a row of weight 3 is chosen exactly when one of three
+    identical rows of weight 1 would be.
 
     Returns
     -------
@@ -91,14 +99,13 @@ def sample_in_order(order, weights, closest, targets):
     last_positive = -1
     r = 0
     for pos in range(n):
-        row = order[pos]
-        mass = weights[row] * closest[row]
+        mass = mass_sorted[pos]
         if mass <= 0.0:
             continue
         running += mass
-        last_positive = row
+        last_positive = order[pos]
         while r < t and targets[ranks[r]] <= running:
-            chosen[ranks[r]] = row
+            chosen[ranks[r]] = last_positive
             r += 1
         if r == t:
             break
