@@ -47,6 +47,11 @@ def _sparse_sq_dist_to(X, x_sq_norms, point):
     return np.maximum(d, 0.0)
 
 
+KEPT_DISTANCES_BYTES = 64 * 2**20
+"""Largest (candidates x rows) array of distances greedy k-means++ keeps from one step's
+candidate pass for the update of the chosen one; above it, the update reads X again."""
+
+
 def greedy_kmeans_plusplus(X, n_clusters, weights, rng, n_local_trials=None, order=None):
     """Greedy k-means++ on validated data; returns (centers, indices).
 
@@ -83,6 +88,8 @@ def greedy_kmeans_plusplus(X, n_clusters, weights, rng, n_local_trials=None, ord
         rank[order] = np.arange(n)
         closest = np.full(n, np.inf, dtype=np.float64)
         kernels.update_closest(X, centers[0], closest, weights, rank, mass_sorted)
+        keep = n_local_trials * n * X.dtype.itemsize <= KEPT_DISTANCES_BYTES
+        distances = np.empty((n_local_trials, n) if keep else (0, 0), dtype=X.dtype)
     potential = kernels.total_mass(weights, closest, n_blocks)
 
     for c in range(1, n_clusters):
@@ -95,13 +102,17 @@ def greedy_kmeans_plusplus(X, n_clusters, weights, rng, n_local_trials=None, ord
             dists = [_sparse_sq_dist_to(X, x_sq_norms, cand) for cand in candidates]
             pots = np.array([weights @ np.minimum(closest, dist) for dist in dists])
         else:
-            pots = kernels.candidate_potentials(X, weights, closest, candidates, n_blocks)
+            pots = kernels.candidate_potentials(
+                X, weights, closest, candidates, n_blocks, distances
+            )
         best = int(np.argmin(pots))
         indices[c] = cand_ids[best]
         centers[c] = candidates[best]
         if sparse:
             np.minimum(closest, dists[best], out=closest)
             np.multiply(weights[order], closest[order], out=mass_sorted)
+        elif keep:
+            kernels.take_closest(distances[best], closest, weights, rank, mass_sorted)
         else:
             kernels.update_closest(X, centers[c], closest, weights, rank, mass_sorted)
         potential = pots[best]

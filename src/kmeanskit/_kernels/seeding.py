@@ -45,14 +45,18 @@ def update_closest(X, point, closest, weights, rank, mass_sorted):
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def candidate_potentials(X, weights, closest, candidates, n_blocks):
+def candidate_potentials(X, weights, closest, candidates, n_blocks, distances):
     """For each candidate c: ``sum_i w_i min(closest_i, ||x_i - c||^2)`` (float64).
 
-    Partial sums per block are reduced in block order: the result does not depend on the
-    number of threads.
+    ``distances`` is a (t, n) array in the data's dtype that receives every row's squared
+    distance to every candidate, so that :func:`take_closest` can update ``closest`` for the
+    chosen one without reading X again (a pass over X is what a step of k-means++ costs when
+    X does not fit in cache), or a (0, 0) array to keep nothing. Partial sums per block are
+    reduced in block order: the result does not depend on the number of threads.
     """
     n, d = X.shape
     t = candidates.shape[0]
+    keep = distances.shape[0] > 0
     partial = np.zeros((n_blocks, t), dtype=np.float64)
     for b in prange(n_blocks):
         start, stop = _block_rows(b, n_blocks, n)
@@ -65,6 +69,8 @@ def candidate_potentials(X, weights, closest, candidates, n_blocks):
                 for f in range(d):
                     diff = X[i, f] - candidates[c, f]
                     s += diff * diff
+                if keep:
+                    distances[c, i] = s
                 acc[c] += wi * min(ci, np.float64(s))
         partial[b, :] = acc
     pots = np.zeros(t, dtype=np.float64)
@@ -72,6 +78,16 @@ def candidate_potentials(X, weights, closest, candidates, n_blocks):
         for c in range(t):
             pots[c] += partial[b, c]
     return pots
+
+
+@njit(parallel=True, cache=True)
+def take_closest(distances, closest, weights, rank, mass_sorted):
+    """As :func:`update_closest`, from the chosen candidate's row of kept ``distances``."""
+    for i in prange(closest.shape[0]):
+        s = distances[i]
+        if s < closest[i]:
+            closest[i] = s
+        mass_sorted[rank[i]] = weights[i] * closest[i]
 
 
 @njit(cache=True)
