@@ -84,8 +84,8 @@ def greedy_kmeans_plusplus(X, n_clusters, weights, rng, n_local_trials=None, ord
         closest = _sparse_sq_dist_to(X, x_sq_norms, centers[0])
         np.multiply(weights[order], closest[order], out=mass_sorted)
     else:
-        rank = np.empty(n, dtype=np.int64)
-        rank[order] = np.arange(n)
+        rank = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
+        kernels.inverse_permutation(order, rank)
         closest = np.full(n, np.inf, dtype=np.float64)
         kernels.update_closest(X, centers[0], closest, weights, rank, mass_sorted)
         keep = n_local_trials * n * X.dtype.itemsize <= KEPT_DISTANCES_BYTES

@@ -24,6 +24,13 @@ def projection(X, direction):
     return out
 
 
+@njit(parallel=True, cache=True)
+def inverse_permutation(order, rank):
+    """``rank[order[pos]] = pos``: each row's position in ``order``, without a temporary."""
+    for pos in prange(order.shape[0]):
+        rank[order[pos]] = pos
+
+
 @njit(parallel=True, cache=True, fastmath=True)
 def update_closest(X, point, closest, weights, rank, mass_sorted):
     """``closest = min(closest, ||x - point||^2)`` row by row, in place, and each row's
