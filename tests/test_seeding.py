@@ -101,3 +101,20 @@ def test_same_result_for_any_thread_count():
     finally:
         numba.set_num_threads(before)
     np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kept_candidate_distances_give_the_seeds_of_a_second_pass(dtype, monkeypatch):
+    """Updating the nearest distances from the kept candidate distances must choose exactly
+    the points that reading X again chooses (weighted, with duplicate rows)."""
+    import kmeanskit.seeding as seeding
+
+    rng = np.random.default_rng(4)
+    X = np.vstack([_blobs(n=3000, k=12), _blobs(n=50, k=3)[:10].repeat(20, axis=0)])
+    X = X.astype(dtype)
+    w = rng.uniform(0.0, 3.0, len(X))
+    kept = kmeans_plusplus(X, 25, sample_weight=w, random_state=2)
+    monkeypatch.setattr(seeding, "KEPT_DISTANCES_BYTES", 0)
+    reread = kmeans_plusplus(X, 25, sample_weight=w, random_state=2)
+    np.testing.assert_array_equal(kept[1], reread[1])
+    np.testing.assert_array_equal(kept[0], reread[0])

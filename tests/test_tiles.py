@@ -1,0 +1,77 @@
+"""The tile kernels that turn a GEMM tile of products into labels, against numpy.
+
+A tile holds one row of dot products per centre (k x m); the nearest centre of column i is the
+argmin over j of ``c_sq[j] - 2 dots[j, i]``, ties to the lowest index as numpy's argmin and
+scikit-learn break them. The values are computed in the data's dtype exactly as numpy does
+(``c_sq - (dots + dots)``), so labels and values are compared exactly.
+"""
+
+import numpy as np
+import pytest
+
+from kmeanskit._kernels.dense import tile_argmin, tile_dots, tile_two_nearest
+
+
+def _tile(dtype, k, m, seed, ties):
+    rng = np.random.default_rng(seed)
+    dots = rng.normal(size=(k, m)).astype(dtype)
+    c_sq = rng.uniform(0, 2, size=k).astype(dtype)
+    if ties:  # whole centres repeated, and single columns where two centres tie
+        dots[k // 2] = dots[0]
+        c_sq[k // 2] = c_sq[0]
+        dots[k - 1, ::3] = dots[1, ::3]
+        c_sq[k - 1] = c_sq[1]
+    return dots, c_sq
+
+
+SHAPES = [(1, 5, False), (2, 1, False), (7, 13, False), (16, 256, False), (33, 509, False)]
+SHAPES += [(k, m, True) for k, m, _ in SHAPES if k >= 3]  # ties need three centres
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k, m, ties", SHAPES)
+def test_tile_argmin_and_two_nearest_match_numpy(dtype, k, m, ties):
+    dots, c_sq = _tile(dtype, k, m, seed=k * m, ties=ties)
+    values = c_sq[:, None] - (dots + dots)
+    ordered = np.sort(values, axis=0)
+
+    best = np.full(m, -1, dtype=np.int32)
+    best_v = np.empty(m, dtype=dtype)
+    tile_argmin(dots, c_sq, best, best_v)
+    np.testing.assert_array_equal(best, values.argmin(axis=0))
+    np.testing.assert_array_equal(best_v, ordered[0])
+
+    best2 = np.full(m, -1, dtype=np.int32)
+    first = np.empty(m, dtype=dtype)
+    second = np.empty(m, dtype=dtype)
+    tile_two_nearest(dots, c_sq, best2, first, second)
+    np.testing.assert_array_equal(best2, values.argmin(axis=0))
+    np.testing.assert_array_equal(first, ordered[0])
+    expected_second = ordered[1] if k > 1 else np.full(m, np.inf, dtype=dtype)
+    np.testing.assert_array_equal(second, expected_second)
+
+
+def test_exact_ties_go_to_the_lowest_index():
+    dots = np.zeros((4, 3), dtype=np.float32)
+    c_sq = np.array([2.0, 1.0, 1.0, 1.0], dtype=np.float32)
+    best = np.empty(3, dtype=np.int32)
+    best_v = np.empty(3, dtype=np.float32)
+    tile_argmin(dots, c_sq, best, best_v)
+    assert best.tolist() == [1, 1, 1]
+    second = np.empty(3, dtype=np.float32)
+    tile_two_nearest(dots, c_sq, best, best_v, second)
+    assert best.tolist() == [1, 1, 1]
+    assert second.tolist() == [1.0, 1.0, 1.0]  # the tied centre is the second nearest
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tile_dots_is_one_row_per_centre(dtype):
+    rng = np.random.default_rng(0)
+    xbuf = rng.normal(size=(8, 5)).astype(dtype)
+    centers = rng.normal(size=(3, 5)).astype(dtype)
+    buf = np.full(3 * 8, np.nan, dtype=dtype)
+    dots = tile_dots(xbuf, 6, centers, buf)  # only the first 6 rows of the tile
+    assert dots.shape == (3, 6)
+    np.testing.assert_allclose(
+        dots, centers @ xbuf[:6].T, rtol=1e-5 if dtype == np.float32 else 1e-12
+    )
