@@ -24,7 +24,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 SOLVERS = ("lloyd", "hamerly", "yinyang", "kdtree")
-GRID_D = (2, 3, 4, 6, 16, 64)
+GRID_D = (2, 3, 4, 6, 16, 32, 64)
 KDTREE_MAX_D = 6
 GRID_K = (16, 32, 64, 128, 256, 1024)
 

@@ -147,14 +147,16 @@ def test_auto_algorithm_rule():
     from kmeanskit.solvers import SOLVERS, choose_solver, yinyang
 
     assert KMeans().algorithm == "auto"
-    assert choose_solver("auto", 127, 16, sparse=False) == "lloyd"
-    assert choose_solver("auto", 128, 4, sparse=False) == "yinyang"
-    assert choose_solver("auto", 128, 3, sparse=False) == "kdtree"
+    assert choose_solver("auto", 1024, 16, sparse=False) == "lloyd"
+    assert choose_solver("auto", 31, 32, sparse=False) == "lloyd"
+    assert choose_solver("auto", 32, 32, sparse=False) == "yinyang"
+    assert choose_solver("auto", 1024, 31, sparse=False) == "lloyd"
+    assert choose_solver("auto", 64, 3, sparse=False) == "kdtree"
+    assert choose_solver("auto", 63, 3, sparse=False) == "lloyd"
+    assert choose_solver("auto", 2, 2, sparse=False) == "kdtree"
     assert choose_solver("auto", 2, 1, sparse=False) == "kdtree"
     assert choose_solver("kdtree", 8, 2, sparse=True) == "lloyd"  # trees: dense only
-    assert choose_solver("auto", 31, 64, sparse=False) == "lloyd"
     assert choose_solver("auto", 32, 64, sparse=False) == "yinyang"
-    assert choose_solver("auto", 32, 63, sparse=False) == "lloyd"
     assert choose_solver("auto", 1000, 64, sparse=True) == "lloyd"
     assert choose_solver("elkan", 3, 2, sparse=False) == "elkan"
     assert choose_solver("yinyang", 300, 10, sparse=True) == "lloyd"  # bounds: dense only
