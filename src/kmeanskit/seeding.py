@@ -82,7 +82,8 @@ def greedy_kmeans_plusplus(X, n_clusters, weights, rng, n_local_trials=None, ord
 
     if sparse:
         closest = _sparse_sq_dist_to(X, x_sq_norms, centers[0])
-        np.multiply(weights[order], closest[order], out=mass_sorted)
+        weights_sorted = mass_sorted.copy()  # the weights in canonical order, gathered once
+        np.multiply(weights_sorted, closest[order], out=mass_sorted)
     else:
         rank = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
         kernels.inverse_permutation(order, rank)
@@ -110,7 +111,7 @@ def greedy_kmeans_plusplus(X, n_clusters, weights, rng, n_local_trials=None, ord
         centers[c] = candidates[best]
         if sparse:
             np.minimum(closest, dists[best], out=closest)
-            np.multiply(weights[order], closest[order], out=mass_sorted)
+            np.multiply(weights_sorted, closest[order], out=mass_sorted)
         elif keep:
             kernels.take_closest(distances[best], closest, weights, rank, mass_sorted)
         else:

@@ -31,6 +31,14 @@ def inverse_permutation(order, rank):
         rank[order[pos]] = pos
 
 
+@njit(cache=True, inline="always")
+def _take(i, s, closest, weights, rank, mass_sorted):
+    """Row ``i`` keeps the smaller of its distance and ``s``; its mass goes to its rank."""
+    if s < closest[i]:
+        closest[i] = s
+    mass_sorted[rank[i]] = weights[i] * closest[i]
+
+
 @njit(parallel=True, cache=True, fastmath=True)
 def update_closest(X, point, closest, weights, rank, mass_sorted):
     """``closest = min(closest, ||x - point||^2)`` row by row, in place, and each row's
@@ -46,9 +54,7 @@ def update_closest(X, point, closest, weights, rank, mass_sorted):
         for f in range(d):
             diff = X[i, f] - point[f]
             s += diff * diff
-        if s < closest[i]:
-            closest[i] = s
-        mass_sorted[rank[i]] = weights[i] * closest[i]
+        _take(i, s, closest, weights, rank, mass_sorted)
 
 
 @njit(parallel=True, cache=True, fastmath=True)
@@ -91,10 +97,7 @@ def candidate_potentials(X, weights, closest, candidates, n_blocks, distances):
 def take_closest(distances, closest, weights, rank, mass_sorted):
     """As :func:`update_closest`, from the chosen candidate's row of kept ``distances``."""
     for i in prange(closest.shape[0]):
-        s = distances[i]
-        if s < closest[i]:
-            closest[i] = s
-        mass_sorted[rank[i]] = weights[i] * closest[i]
+        _take(i, distances[i], closest, weights, rank, mass_sorted)
 
 
 @njit(cache=True)
