@@ -31,7 +31,13 @@ def canonical_order(X) -> np.ndarray:
         proj = np.asarray(X @ direction, dtype=np.float64).ravel()
     else:
         proj = kernels.projection(X, direction)
-    return np.argsort(proj, kind="stable")
+    # Without ties every sort gives the one ascending order, and numpy's quicksort is 2-3x
+    # faster than its stable sort; ties (duplicate rows) need the stable one.
+    order = np.argsort(proj)
+    ranked = proj[order]
+    if np.any(ranked[1:] == ranked[:-1]):
+        order = np.argsort(proj, kind="stable")
+    return order
 
 
 def _dense_row(X, i: int) -> np.ndarray:
