@@ -10,7 +10,8 @@ installed is reported as absent. Sections:
    library's idle worker threads are still spinning), the ratio to every peer, and the final
    inertia computed by one shared function (:func:`inertia_of`) from each returned set of centres.
 2. Library defaults end to end (seeding + fit) over several seeds: seconds and inertia, with
-   kmeanskit's ``init="k-means||"`` beside its default; then the seeding alone (kmeanskit
+   kmeanskit's ``refine=None``, ``init="k-means++"`` and ``init="k-means||"`` beside its
+   default (``init="auto"`` picks one of the two); then the seeding alone (kmeanskit
    k-means++ and k-means||, scikit-learn's k-means++): seconds and the seeds' inertia.
 3. Peak memory of each implementation, each fit in a fresh subprocess.
 4. The machine's floor measured in the same run (sgemm GFLOP/s, memory bandwidth) and every
@@ -111,6 +112,9 @@ def peers(w: Workload, init: np.ndarray | None, iters: int, seed: int = 0) -> di
         out = {
             "kmeanskit": lambda X: KMeans(w.k, random_state=seed).fit(X),
             "kmeanskit-refine=None": lambda X: KMeans(w.k, random_state=seed, refine=None).fit(X),
+            "kmeanskit-k-means++": lambda X: KMeans(w.k, init="k-means++", random_state=seed).fit(
+                X
+            ),
             "kmeanskit-k-means||": lambda X: KMeans(w.k, init="k-means||", random_state=seed).fit(
                 X
             ),

@@ -100,7 +100,7 @@ def test_unrepresentable_parameters_warn_and_are_replaced(tmp_path, data):
     messages = " ".join(str(w.message) for w in record)
     assert "init is a callable" in messages and "random_state is a generator" in messages
     back = load(tmp_path / "m.kmk")
-    assert back.init == "k-means++" and back.random_state is None
+    assert back.init == "auto" and back.random_state is None
     np.testing.assert_array_equal(back.predict(data), km.labels_)
 
 

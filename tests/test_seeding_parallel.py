@@ -91,3 +91,27 @@ def test_estimator_uses_it_and_runs_once_by_default():
     assert km.inertia_ < KMeans(10, init="random", n_init=1, random_state=0).fit(X).inertia_ * 2
     # every blob gets exactly one cluster
     assert all(np.unique(km.labels_[y == b]).size == 1 for b in range(10))
+
+
+def test_auto_rule():
+    from kmeanskit.seeding_parallel import choose_init
+
+    assert choose_init("auto", 20_000, 2, 32) == "k-means||"
+    assert choose_init("auto", 19_999, 2, 32) == "k-means++"
+    assert choose_init("auto", 20_000, 2, 31) == "k-means++"
+    assert choose_init("auto", 20_000, 16, 16) == "k-means||"
+    assert choose_init("auto", 20_000, 15, 16) == "k-means++"
+    assert choose_init("auto", 20_000, 128, 15) == "k-means++"
+    assert choose_init("auto", 10**7, 2, 1024) == "k-means||"
+    for named in ("k-means++", "k-means||", "random"):
+        assert choose_init(named, 10**7, 128, 1024) == choose_init(named, 10, 1, 2) == named
+
+
+@pytest.mark.parametrize("n, expected", [(20_000, "k-means||"), (19_999, "k-means++")])
+def test_default_init_is_the_rule(n, expected):
+    X = np.random.default_rng(0).normal(size=(n, 2)).astype(np.float32)
+    params = {"n_clusters": 32, "random_state": 3, "max_iter": 1, "refine": None}
+    default = KMeans(**params).fit(X)
+    assert default.init == "auto" and default._check_params() == 1
+    named = KMeans(init=expected, **params).fit(X)
+    np.testing.assert_array_equal(default.cluster_centers_, named.cluster_centers_)

@@ -31,7 +31,7 @@ from ._validation import (
 )
 from .refine import LIGHT_TRIALS, SwapSettings, swap_refine
 from .seeding import canonical_order, greedy_kmeans_plusplus, random_init
-from .seeding_parallel import kmeans_parallel
+from .seeding_parallel import choose_init, kmeans_parallel
 from .solvers import SOLVERS, KMeansResult, choose_solver
 from .solvers._data import (
     DenseData,
@@ -43,7 +43,7 @@ from .solvers._data import (
 )
 from .streaming import RowSource, as_row_source
 
-_INIT_NAMES = ("k-means++", "k-means||", "random")
+_INIT_NAMES = ("auto", "k-means++", "k-means||", "random")
 SEED_SAMPLE_MIN_ROWS = 2**16
 SEED_SAMPLE_ROWS_PER_CLUSTER = 256
 """A streamed fit seeds on a uniform sample of max(2**16, 256 k) rows (FAISS's
@@ -94,17 +94,21 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     ----------
     n_clusters : int, default=8
         The number of clusters to form.
-    init : {"k-means++", "k-means||", "random"}, callable or array-like of shape \
-(n_clusters, n_features), default="k-means++"
+    init : {"auto", "k-means++", "k-means||", "random"}, callable or array-like of shape \
+(n_clusters, n_features), default="auto"
         How to choose the initial centres: greedy k-means++; k-means|| (Bahmani et al. 2012:
         5 passes over the data instead of k, for large n and k, see
         :mod:`kmeanskit.seeding_parallel`); ``n_clusters`` rows drawn at random (probability
         proportional to ``sample_weight``); a callable ``init(X, n_clusters, random_state)``
-        returning centres; or the centres themselves.
+        returning centres; or the centres themselves. ``"auto"`` runs k-means|| for
+        ``n_samples >= 20_000`` and either ``n_clusters >= 32`` or ``n_clusters >= 16`` with
+        ``n_features >= 16`` (faster there, most often at a lower inertia), greedy k-means++
+        otherwise: a rule measured in ``benchmarks/INIT.md``. ``"k-means++"`` seeds as
+        scikit-learn does, whatever the size.
     n_init : "auto" or int, default="auto"
         Number of runs from different initial centres; the run with the lowest inertia is
-        kept. ``"auto"`` means 1 for ``init="k-means++"``, ``"k-means||"`` or an array, and
-        10 otherwise.
+        kept. ``"auto"`` means 1 for ``init="auto"``, ``"k-means++"``, ``"k-means||"`` or an
+        array, and 10 otherwise.
     max_iter : int, default=300
         Maximum number of iterations of one run.
     tol : float, default=1e-4
@@ -182,7 +186,7 @@ default=None
         self,
         n_clusters: int = 8,
         *,
-        init: str | Callable | Any = "k-means++",
+        init: str | Callable | Any = "auto",
         n_init: str | int = "auto",
         max_iter: int = 300,
         tol: float = 1e-4,
@@ -211,8 +215,8 @@ default=None
         if isinstance(self.init, str):
             if self.init not in _INIT_NAMES:
                 raise ValueError(
-                    "init must be 'k-means++', 'k-means||', 'random', a callable or an array "
-                    f"of shape (n_clusters, n_features); got {self.init!r}."
+                    "init must be 'auto', 'k-means++', 'k-means||', 'random', a callable or an "
+                    f"array of shape (n_clusters, n_features); got {self.init!r}."
                 )
         elif not (
             callable(self.init)
@@ -276,11 +280,14 @@ default=None
         return SwapSettings.thorough(self.n_clusters)
 
     def _initial_centers(self, X, weights, rng, order) -> np.ndarray:
-        if isinstance(self.init, str) and self.init == "k-means++":
+        init = self.init
+        if isinstance(init, str):
+            init = choose_init(init, X.shape[0], X.shape[1], self.n_clusters)
+        if isinstance(init, str) and init == "k-means++":
             centers, _ = greedy_kmeans_plusplus(X, self.n_clusters, weights, rng, order=order)
-        elif isinstance(self.init, str) and self.init == "k-means||":
+        elif isinstance(init, str) and init == "k-means||":
             centers = kmeans_parallel(X, self.n_clusters, weights, rng, order=order)
-        elif isinstance(self.init, str):
+        elif isinstance(init, str):
             centers, _ = random_init(X, self.n_clusters, weights, rng, order=order)
         elif callable(self.init):
             centers = self.init(X, self.n_clusters, random_state=as_random_state(rng))

@@ -70,12 +70,12 @@ def _kmeans_state(model) -> tuple[dict, dict, dict]:
     }
     if callable(params["init"]):
         warnings.warn(
-            "init is a callable, which a model file cannot hold: it is saved as 'k-means++'. "
+            "init is a callable, which a model file cannot hold: it is saved as 'auto'. "
             "The fitted centres are saved exactly; only a later refit would seed differently.",
             UserWarning,
             stacklevel=3,
         )
-        params["init"] = "k-means++"
+        params["init"] = "auto"
     elif not isinstance(params["init"], str):
         arrays["init"] = np.asarray(params["init"])
         params["init"] = None  # restored from the array

@@ -44,6 +44,41 @@ RECLUSTER_MAX_ITER = 30
 RECLUSTER_MAX_SWAPS = 64
 """Most swap trials on the candidates (fewer for small k: 2k + 20, as ``refine="swap"``)."""
 
+AUTO_PARALLEL_MIN_SAMPLES = 20_000
+AUTO_PARALLEL_MIN_CLUSTERS = 32
+AUTO_PARALLEL_HIGH_D_FEATURES = 16
+AUTO_PARALLEL_HIGH_D_MIN_CLUSTERS = 16
+"""From benchmarks/INIT.md (default fits seeded each way, float32 mixtures, n = 20k-200k,
+d = 2-128, k = 8-256, 2 cores): from k = 32 on, k-means|| and its fit took 0.37-0.94x the
+time of greedy k-means++ and its fit, and from k = 16 on with d >= 16 0.31-0.77x, at a mean
+inertia 0.4% higher at worst and down to 6.5% lower. At k = 16 with d = 2, and at k = 8, the
+k passes of k-means++ cost less than the 5 rounds and the candidates' reclustering: k-means||
+took 0.91-1.73x the time at d = 2. At k = 8 with d >= 16 it was mixed (0.43-0.93x, but 1.28x
+and 1.39x on two of the six), so left to k-means++. Below 20k rows both take milliseconds."""
+
+
+def choose_init(init: str, n_samples: int, n_features: int, n_clusters: int) -> str:
+    """The seeding ``init`` names; ``"auto"`` applies the measured rule above.
+
+    Examples
+    --------
+    >>> choose_init("auto", 100_000, 2, 8), choose_init("auto", 100_000, 2, 32)
+    ('k-means++', 'k-means||')
+    >>> choose_init("auto", 100_000, 2, 16), choose_init("auto", 100_000, 16, 16)
+    ('k-means++', 'k-means||')
+    >>> choose_init("auto", 10_000, 16, 64), choose_init("random", 100_000, 16, 64)
+    ('k-means++', 'random')
+    """
+    if init != "auto":
+        return init
+    many_clusters = n_clusters >= AUTO_PARALLEL_MIN_CLUSTERS or (
+        n_features >= AUTO_PARALLEL_HIGH_D_FEATURES
+        and n_clusters >= AUTO_PARALLEL_HIGH_D_MIN_CLUSTERS
+    )
+    if n_samples >= AUTO_PARALLEL_MIN_SAMPLES and many_clusters:
+        return "k-means||"
+    return "k-means++"
+
 
 def kmeans_parallel(
     X,
