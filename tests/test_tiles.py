@@ -9,7 +9,12 @@ scikit-learn break them. The values are computed in the data's dtype exactly as 
 import numpy as np
 import pytest
 
-from kmeanskit._kernels.dense import tile_argmin, tile_dots, tile_two_nearest
+from kmeanskit._kernels.dense import (
+    tile_argmin,
+    tile_dots,
+    tile_two_nearest,
+    two_nearest_of_rows,
+)
 
 
 def _tile(dtype, k, m, seed, ties):
@@ -48,6 +53,23 @@ def test_tile_argmin_and_two_nearest_match_numpy(dtype, k, m, ties):
     np.testing.assert_array_equal(best2, values.argmin(axis=0))
     np.testing.assert_array_equal(first, ordered[0])
     expected_second = ordered[1] if k > 1 else np.full(m, np.inf, dtype=dtype)
+    np.testing.assert_array_equal(second, expected_second)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("first, stop", [(0, 1), (3, 4), (2, 9), (10, 33), (0, 33)])
+def test_two_nearest_of_a_range_of_rows(dtype, first, stop):
+    """Yinyang's per-group reduction: rows first:stop only, labels are tile rows."""
+    dots, c_sq = _tile(dtype, 33, 77, seed=first + stop, ties=True)
+    values = (c_sq[:, None] - (dots + dots))[first:stop]
+    ordered = np.sort(values, axis=0)
+    best = np.full(77, -1, dtype=np.int32)
+    best_v = np.empty(77, dtype=dtype)
+    second = np.empty(77, dtype=dtype)
+    two_nearest_of_rows(dots, c_sq, first, stop, best, best_v, second)
+    np.testing.assert_array_equal(best, first + values.argmin(axis=0))
+    np.testing.assert_array_equal(best_v, ordered[0])
+    expected_second = ordered[1] if stop - first > 1 else np.full(77, np.inf, dtype=dtype)
     np.testing.assert_array_equal(second, expected_second)
 
 

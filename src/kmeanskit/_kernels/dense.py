@@ -76,12 +76,20 @@ def tile_argmin(dots_t, c_sq, best, best_v):
 def tile_two_nearest(dots_t, c_sq, best, best_v, second_v):
     """As :func:`tile_argmin`, and ``second_v[i]``, the second smallest of ``c_sq[j] - 2
     dots_t[j, i]`` over ``j`` (equal to ``best_v[i]`` when two centres tie), branch-free."""
-    k, m = dots_t.shape
+    two_nearest_of_rows(dots_t, c_sq, 0, dots_t.shape[0], best, best_v, second_v)
+
+
+@njit(cache=True, inline="always")
+def two_nearest_of_rows(dots_t, c_sq, first, stop, best, best_v, second_v):
+    """:func:`tile_two_nearest` over the tile's rows ``first:stop`` only (Yinyang's groups):
+    ``best[i]`` is the row ``j`` in that range with the smallest ``c_sq[j] - 2 dots_t[j, i]``
+    (the lowest such row on ties), ``best_v[i]`` that value, ``second_v[i]`` the second."""
+    m = dots_t.shape[1]
     for i in range(m):
         best_v[i] = np.inf
         second_v[i] = np.inf
-        best[i] = 0
-    for j in range(k):
+        best[i] = first
+    for j in range(first, stop):
         cj = c_sq[j]
         label = np.int32(j)
         row = dots_t[j]

@@ -19,7 +19,7 @@ last iteration's moves to a row as it reads its bounds, so there is no extra pas
 import numpy as np
 from numba import njit, prange
 
-from .dense import _block_rows, accumulate_rows, tile_dots
+from .dense import _block_rows, accumulate_rows, tile_dots, two_nearest_of_rows
 
 _ROUND_DOWN = 1.0 - 1e-6
 """Float32 bounds are stored scaled by this, so rounding to float32 never raises them."""
@@ -54,43 +54,27 @@ def _search_tile(
     selects, as in :func:`kmeanskit._kernels.dense.tile_argmin`. Ties go to the lower centre
     index, as in Lloyd's argmin (``members`` is ascending within a group). ``tile`` holds the
     buffers: the products; per group and row the two smallest values of ``||c||^2 - 2 x.c``
-    and the nearest centre; per row the nearest overall, its value and its group.
+    and the tile row (position in group order) of the nearest centre; per row the nearest
+    centre overall, its value and its group.
     """
     dots_buf, g_min, g_second, g_label, nearest, nearest_v, nearest_g = tile
     k = c_sq.shape[0]
     d = xbuf.shape[1]
     n_groups = group_start.shape[0] - 1
     dots_t = tile_dots(xbuf, m, centers, dots_buf)
-    for g in range(n_groups):
-        m1 = g_min[g]
-        m2 = g_second[g]
-        near = g_label[g]
-        for p in range(m):
-            m1[p] = np.inf
-            m2[p] = np.inf
-            near[p] = 0
-        # the loop of dense.tile_two_nearest over this group's rows of the tile
-        for q in range(group_start[g], group_start[g + 1]):
-            cq = c_sq[q]
-            label = np.int32(members[q])
-            row = dots_t[q]
-            for p in range(m):
-                v = cq - (row[p] + row[p])
-                old = m1[p]
-                second = m2[p]
-                closer = v < old
-                near[p] = label if closer else near[p]
-                m2[p] = old if closer else (v if v < second else second)
-                m1[p] = v if closer else old
+    for g in range(n_groups):  # per group: its nearest row of the tile, and the two values
+        two_nearest_of_rows(
+            dots_t, c_sq, group_start[g], group_start[g + 1], g_label[g], g_min[g], g_second[g]
+        )
     for p in range(m):
         nearest_v[p] = g_min[0, p]
-        nearest[p] = g_label[0, p]
+        nearest[p] = members[g_label[0, p]]
         nearest_g[p] = 0
     for g in range(1, n_groups):
         group = np.int32(g)
         for p in range(m):
             v = g_min[g, p]
-            label = g_label[g, p]
+            label = np.int32(members[g_label[g, p]])
             old = nearest_v[p]
             closer = (v < old) | ((v == old) & (label < nearest[p]))
             nearest[p] = label if closer else nearest[p]
