@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from run import _cell
 from solvers import mixture
 
 HERE = Path(__file__).resolve().parent
@@ -87,7 +88,7 @@ def main(argv=None) -> None:
     for n, d, k, t_pp, t_par, rel, auto in rows:
         lines.append(
             f"| {n} | {d} | {k} | {t_pp:.3f} | {t_par:.3f} | {t_par / t_pp:.2f} | {rel:+.2%} | "
-            f"{auto.replace('|', chr(92) + '|')} |"
+            f"{_cell(auto)} |"
         )
     lines += [
         "",
