@@ -118,3 +118,21 @@ def test_kept_candidate_distances_give_the_seeds_of_a_second_pass(dtype, monkeyp
     reread = kmeans_plusplus(X, 25, sample_weight=w, random_state=2)
     np.testing.assert_array_equal(kept[1], reread[1])
     np.testing.assert_array_equal(kept[0], reread[0])
+
+
+@pytest.mark.parametrize("duplicates", [False, True])
+def test_canonical_order_is_the_stable_sort_of_the_projection(duplicates):
+    """The quicksort shortcut gives the stable order: exactly, with or without tied rows."""
+    from kmeanskit._kernels.seeding import projection
+    from kmeanskit.seeding import canonical_order
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5000, 3))
+    if duplicates:  # tied projections, in rows far apart, and zero rows (0.0 and -0.0)
+        X[2500:] = X[:2500]
+        X[[7, 99, 4000]] = 0.0
+        X[1234] = -0.0
+    direction = np.random.default_rng(20121121).standard_normal(3)
+    expected = np.argsort(projection(X, direction), kind="stable")
+    np.testing.assert_array_equal(canonical_order(X), expected)
+    np.testing.assert_array_equal(canonical_order(sp.csr_matrix(X)), expected)
