@@ -177,6 +177,28 @@ def test_cluster_statistics_match_brute_force(sparse):
         )
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cluster_statistics_on_centres_and_duplicate_centres(dtype):
+    # rows far from the origin that sit exactly on a centre (where the GEMM expansion would
+    # cancel), and a centre given twice: the nearest distance is exactly 0 on a centre, the
+    # second is never below the nearest, and two equal centres give a removal cost of 0
+    rng = np.random.default_rng(2)
+    centers = (1000.0 + rng.normal(size=(5, 4))).astype(dtype)
+    centers[4] = centers[3]
+    X = np.concatenate([np.repeat(centers, 60, axis=0), centers[:3] + rng.normal(size=(3, 4))])
+    X = X.astype(dtype)
+    data = as_solver_data(X)
+    labels, nearest, error, removal = cluster_statistics(
+        data, np.ones(len(X)), np.zeros(4), centers
+    )
+    on_centre = np.arange(300)
+    assert np.all(nearest[on_centre] == 0.0)
+    np.testing.assert_array_equal(labels[on_centre], np.minimum(on_centre // 60, 3))
+    exact = ((X.astype(np.float64) - centers[labels].astype(np.float64)) ** 2).sum(axis=1)
+    np.testing.assert_allclose(nearest, exact, rtol=1e-12)
+    assert error[4] == 0.0 and removal[3] == 0.0
+
+
 @pytest.mark.parametrize(
     "params, message",
     [

@@ -351,35 +351,60 @@ def label_counts(labels, n_clusters):
 @njit(parallel=True, cache=True)
 def two_nearest(X, x_shift, centers, n_blocks):
     """Index of the nearest centre, and the squared distances (float64) to the nearest and
-    the second-nearest, for every row; GEMM tiles of CHUNK_ROWS rows, never the n x k matrix
-    (distances as in :func:`_tile_sq_distances`).
+    the second-nearest, for every row.
+
+    The search is Lloyd's: GEMM tiles laid out one row per centre and the branch-free,
+    SIMD-across-rows :func:`tile_two_nearest` (measured 3-4x faster than a row-by-row scan
+    at d = 2-32), so the labels are those :func:`lloyd_pass` gives. The distance to the
+    nearest is then computed directly in float64, so it has no cancellation (a point on its
+    centre is at 0); the second comes from the expansion, never below the nearest.
     """
     n, d = X.shape
     k = centers.shape[0]
-    centers_t, c_sq = _centre_terms(centers, X.dtype)
+    tile_rows = CHUNK_ROWS
+    c_sq = np.zeros(k, dtype=X.dtype)
+    for j in range(k):
+        for f in range(d):
+            c_sq[j] += centers[j, f] * centers[j, f]
+    c_sq_max = np.float64(c_sq.max()) if k > 0 else 0.0
     labels = np.empty(n, dtype=np.int64)
     nearest = np.empty(n, dtype=np.float64)
     second = np.empty(n, dtype=np.float64)
     for b in prange(n_blocks):
         start, stop = _block_rows(b, n_blocks, n)
-        xbuf = np.empty((CHUNK_ROWS, d), dtype=X.dtype)
-        dots = np.empty((CHUNK_ROWS, k), dtype=X.dtype)
-        for chunk_start in range(start, stop, CHUNK_ROWS):
-            m = min(CHUNK_ROWS, stop - chunk_start)
+        xbuf = np.empty((tile_rows, d), dtype=X.dtype)
+        dots_buf = np.empty(k * tile_rows, dtype=X.dtype)
+        best = np.empty(tile_rows, dtype=np.int32)
+        best_v = np.empty(tile_rows, dtype=X.dtype)
+        second_v = np.empty(tile_rows, dtype=X.dtype)
+        for chunk_start in range(start, stop, tile_rows):
+            m = min(tile_rows, stop - chunk_start)
             _shifted_chunk(X, x_shift, chunk_start, m, xbuf)
-            _tile_sq_distances(xbuf, m, centers, centers_t, c_sq, dots)
+            tile_two_nearest(tile_dots(xbuf, m, centers, dots_buf), c_sq, best, best_v, second_v)
             for i in range(m):
-                best, best_d, second_d = 0, np.inf, np.inf
-                for j in range(k):
-                    dist = np.float64(dots[i, j])
-                    if dist < best_d:
-                        best, second_d, best_d = j, best_d, dist
-                    elif dist < second_d:
-                        second_d = dist
+                j = best[i]
+                x_sq = 0.0
+                exact = 0.0
+                for f in range(d):
+                    x = np.float64(xbuf[i, f])
+                    diff = x - np.float64(centers[j, f])
+                    x_sq += x * x
+                    exact += diff * diff
+                second_d = x_sq + np.float64(second_v[i])
+                if second_d <= _CANCELLATION * (x_sq + c_sq_max):
+                    # the expansion may have cancelled: the second exactly, row by row
+                    second_d = np.inf
+                    for other in range(k):
+                        if other != j:
+                            s = 0.0
+                            for f in range(d):
+                                diff = np.float64(xbuf[i, f]) - np.float64(centers[other, f])
+                                s += diff * diff
+                            second_d = min(second_d, s)
                 row = chunk_start + i
-                labels[row] = best
-                nearest[row] = best_d
-                second[row] = second_d
+                labels[row] = j
+                nearest[row] = exact
+                second[row] = max(second_d, exact)
     return labels, nearest, second
 
 
