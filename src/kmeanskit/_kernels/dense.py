@@ -421,3 +421,41 @@ def batch_cluster_sums(X, weights, labels, n_clusters):
         for f in range(d):
             sums[c, f] += w * X[i, f]
     return sums, cluster_weights
+
+
+@njit(cache=True)
+def reduce_blocks(block_sums, block_weights, sums, cluster_weights):
+    """``sums``/``cluster_weights`` = the per-block accumulators added in block order (what
+    ``np.add.reduce(..., axis=0)`` gives, bit for bit, without its per-call overhead);
+    returns the number of clusters of zero weight."""
+    n_blocks, k, d = block_sums.shape
+    sums[:, :] = block_sums[0]
+    cluster_weights[:] = block_weights[0]
+    for b in range(1, n_blocks):
+        for j in range(k):
+            cluster_weights[j] += block_weights[b, j]
+            for f in range(d):
+                sums[j, f] += block_sums[b, j, f]
+    empty = 0
+    for j in range(k):
+        empty += cluster_weights[j] == 0
+    return empty
+
+
+@njit(cache=True)
+def move_centres(sums, cluster_weights, centers, new_centers, moved_sq):
+    """Each centre of positive weight moves to its cluster's mean (cast to the data's dtype,
+    ``new_centers``); an empty one stays. ``moved_sq`` receives the squared displacements
+    (float64, from the cast centres)."""
+    k, d = centers.shape
+    for j in range(k):
+        w = cluster_weights[j]
+        moved = 0.0
+        for f in range(d):
+            if w > 0:
+                new_centers[j, f] = sums[j, f] / w
+            else:
+                new_centers[j, f] = centers[j, f]
+            step = np.float64(new_centers[j, f]) - np.float64(centers[j, f])
+            moved += step * step
+        moved_sq[j] = moved

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .._kernels.blocks import n_blocks_for
+from .._kernels.dense import move_centres, reduce_blocks
 from ._data import assign
 from ._result import KMeansResult
 
@@ -92,19 +93,26 @@ def iterate(
     labels = np.full(n, -1, dtype=np.int32)
     centers = np.ascontiguousarray(centers_init - shift, dtype=data.dtype)
 
+    sums = np.empty((k, d), dtype=np.float64)
+    cluster_weights = np.empty(k, dtype=np.float64)
+    moved_sq = np.empty(k, dtype=np.float64)
+
     converged = False
     for iteration in range(max_iter):
         n_changed = assign_step(centers, labels, block_sums, block_weights)
-        sums = np.add.reduce(block_sums, axis=0)
-        cluster_weights = np.add.reduce(block_weights, axis=0)
-        relocate_empty_clusters(data, weights, shift, centers, labels, sums, cluster_weights)
-        filled = cluster_weights > 0
-        new_centers = centers.astype(np.float64)
-        new_centers[filled] = sums[filled] / cluster_weights[filled, None]
+        # one compiled call for the reduction and one for the move: the numpy steps they
+        # replace cost ~50 us per iteration, 5% of a 60 ms fit of 46 iterations
+        if reduce_blocks(block_sums, block_weights, sums, cluster_weights):
+            relocate_empty_clusters(data, weights, shift, centers, labels, sums, cluster_weights)
+        new_centers = np.empty_like(centers)
         if spherical:
-            new_centers = unit_centres(new_centers, shift)
-        new_centers = np.ascontiguousarray(new_centers.astype(data.dtype))
-        moved_sq = ((new_centers.astype(np.float64) - centers) ** 2).sum(axis=1)
+            filled = cluster_weights > 0
+            moved = centers.astype(np.float64)
+            moved[filled] = sums[filled] / cluster_weights[filled, None]
+            new_centers[:] = unit_centres(moved, shift)
+            moved_sq[:] = ((new_centers.astype(np.float64) - centers) ** 2).sum(axis=1)
+        else:
+            move_centres(sums, cluster_weights, centers, new_centers, moved_sq)
         if verbose:
             inertia = data.inertia(weights, shift, centers, labels, n_blocks)
             print(f"Iteration {iteration}, inertia {inertia}.")
