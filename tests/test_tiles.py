@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from kmeanskit._kernels.dense import (
+    direct_terms,
     tile_argmin,
+    tile_argmin_direct,
     tile_dots,
     tile_two_nearest,
     two_nearest_of_rows,
@@ -97,3 +99,41 @@ def test_tile_dots_is_one_row_per_centre(dtype):
     np.testing.assert_allclose(
         dots, centers @ xbuf[:6].T, rtol=1e-5 if dtype == np.float32 else 1e-12
     )
+
+
+def _direct_values(terms, xt, m):
+    """``||c||^2 - 2 c . x`` summed in the direct kernel's order, in the terms' dtype."""
+    values = np.repeat(terms[:, :1], m, axis=1)
+    for f in range(0, xt.shape[0], 4):
+        p = [terms[:, f + 1 + g, None] for g in range(4)]
+        y = [xt[f + g, :m] for g in range(4)]
+        values = values + ((p[0] * y[0] + p[1] * y[1]) + (p[2] * y[2] + p[3] * y[3]))
+    return values
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k, d, m", [(1, 1, 5), (2, 3, 1), (3, 4, 7), (7, 5, 256), (16, 9, 200)])
+def test_direct_argmin_matches_numpy(dtype, k, d, m):
+    """The BLAS-free search of small d: every odd/even k, features padded to 4, partial
+    tiles, a repeated centre (ties to the lowest index); labels and values exact."""
+    rng = np.random.default_rng(k * d + m)
+    centers = rng.normal(size=(k, d)).astype(dtype)
+    if k >= 3:
+        centers[k - 1] = centers[1]
+    rows = rng.normal(size=(m, d)).astype(dtype)
+    rows[::4] = centers[rng.integers(k, size=rows[::4].shape[0])]  # rows on a centre
+    c_sq = np.einsum("ij,ij->i", centers, centers)
+    terms = direct_terms(centers, c_sq)
+    assert terms.shape == (k, -(-d // 4) * 4 + 1)
+    xt = np.zeros((terms.shape[1] - 1, 256), dtype=dtype)
+    xt[:d, :m] = rows.T
+    xt[:d, m:] = np.nan  # columns past m are never read
+    best = np.full(256, -1, dtype=np.int32)
+    best_v = np.empty(256, dtype=dtype)
+    v0, v1 = np.empty(256, dtype=dtype), np.empty(256, dtype=dtype)
+    tile_argmin_direct(xt, m, terms, best, best_v, v0, v1)
+    values = _direct_values(terms, xt, m)
+    np.testing.assert_array_equal(best[:m], values.argmin(axis=0))
+    np.testing.assert_array_equal(best_v[:m], values.min(axis=0))
+    if k >= 3:
+        assert not np.any(best[:m] == k - 1)  # the copy of centre 1 never wins a tie
