@@ -151,8 +151,11 @@ def test_auto_algorithm_rule():
     assert choose_solver("auto", 31, 32, sparse=False) == "lloyd"
     assert choose_solver("auto", 32, 32, sparse=False) == "yinyang"
     assert choose_solver("auto", 1024, 31, sparse=False) == "lloyd"
-    assert choose_solver("auto", 64, 3, sparse=False) == "kdtree"
-    assert choose_solver("auto", 63, 3, sparse=False) == "lloyd"
+    assert choose_solver("auto", 256, 3, sparse=False) == "kdtree"
+    assert choose_solver("auto", 255, 3, sparse=False) == "lloyd"
+    assert choose_solver("auto", 16, 64, sparse=False) == "yinyang"
+    assert choose_solver("auto", 15, 64, sparse=False) == "lloyd"
+    assert choose_solver("auto", 16, 63, sparse=False) == "lloyd"
     assert choose_solver("auto", 2, 2, sparse=False) == "kdtree"
     assert choose_solver("auto", 2, 1, sparse=False) == "kdtree"
     assert choose_solver("kdtree", 8, 2, sparse=True) == "lloyd"  # trees: dense only

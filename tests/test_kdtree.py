@@ -147,6 +147,7 @@ def test_identical_rows_and_weights():
 
 def test_auto_picks_the_tree_for_few_dimensions_only():
     assert choose_solver("auto", 8, 2, sparse=False) == "kdtree"
-    assert choose_solver("auto", 64, 3, sparse=False) == "kdtree"
+    assert choose_solver("auto", 256, 3, sparse=False) == "kdtree"
+    assert choose_solver("auto", 64, 3, sparse=False) == "lloyd"
     assert choose_solver("auto", 32, 16, sparse=False) == "lloyd"
     assert choose_solver("kdtree", 8, 2, sparse=True) == "lloyd"

@@ -115,11 +115,12 @@ def tile_dots(xbuf, m, centers, dots_buf):
     return dots_t
 
 
-DIRECT_MAX_FEATURES = 64
+DIRECT_MAX_FEATURES = 16
 """Up to this many features :func:`lloyd_pass` computes a tile's distances itself
-(:func:`tile_argmin_direct`) instead of through BLAS. Measured on the 2-core machine,
-assignment only: 0.6x BLAS's time at 5M x 8 x 16, 0.8x at d = 16, k = 32, 0.6x at d = 32,
-k = 1024, 0.8x at d = 64, k = 256; at d = 128 BLAS is as fast or faster."""
+(:func:`tile_argmin_direct`) instead of through BLAS. Measured on the 2-core machine, Lloyd
+fits of 10 iterations on 200k-row mixtures, direct against BLAS: 0.72x the time at d = 3,
+k = 64; 0.74-0.77x at d = 8 (k = 16, 256); 0.87-0.93x at d = 16 (k = 32, 256); but
+1.06-1.18x at d = 32 and 1.4-2.1x at d = 64, where BLAS's register blocking wins."""
 DIRECT_TILE_ROWS = 256
 """Rows of a direct tile: the transposed rows stay in the core's first-level cache."""
 

@@ -22,20 +22,24 @@ SOLVERS = {
 }
 
 AUTO_KDTREE_MAX_FEATURES = 3
-AUTO_KDTREE_3D_MIN_CLUSTERS = 64
+AUTO_KDTREE_3D_MIN_CLUSTERS = 256
 """From benchmarks/SOLVERS.md (float32 mixtures, n = 200k, same init, 20 iterations, the
 tree's build included, 2 cores): the kd-tree is the fastest solver at d = 2 for every k
-measured, 16 to 1024 (1.1-1.5x Lloyd at k = 16, 4.9x at k = 1024), and at d = 3 from k = 64
-on (1.1-2.7x); at d = 3 and k <= 32 Lloyd was 11-39% faster in two runs of the grid. At d = 4
-it wins only at k = 1024 (by 10%, left out of the rule); from d = 6 on it loses everywhere (a
-box in many dimensions is rarely owned by one centre)."""
+measured, 16 to 1024 (1.2-1.6x Lloyd at k = 16-32, 4.0x at k = 1024), and at d = 3 from
+k = 256 on (1.5-2.0x). Since Lloyd computes small-d distances without BLAS it is the faster at
+d = 3 up to k = 128 (k = 64: 0.0056 against 0.0068 s per iteration; k = 128 level); the rule
+was k >= 64 before. From d = 4 on the tree loses everywhere (a box in many dimensions is
+rarely owned by one centre)."""
 AUTO_YINYANG_MIN_FEATURES = 32
 AUTO_YINYANG_MIN_CLUSTERS = 32
-"""From benchmarks/SOLVERS.md (same grid): at d = 32 and 64, Yinyang beats Lloyd for every
-k >= 32 (1.04-2.4x; Hamerly is ahead of both at d = 64, k = 16, and level with Yinyang at
-d = 32, k = 32). Up to d = 16 Lloyd is the fastest for every k, 1024 included: since its tile
-became SIMD across rows (the run before it had Yinyang ahead from k = 256 at every d), the
-bound bookkeeping costs more than the distances it saves where a distance is cheap."""
+AUTO_YINYANG_HIGH_D_FEATURES = 64
+AUTO_YINYANG_HIGH_D_MIN_CLUSTERS = 16
+"""From benchmarks/SOLVERS.md (same grid): at d = 32 and 64 the bound-based solvers beat
+Lloyd for every k >= 32 (1.2-2.1x), and at d = 64 also for k = 16 (1.2x, in this run and the
+one before). Yinyang and Hamerly are within 15% of each other there (Hamerly mostly ahead in
+this run, Yinyang in the one before); Yinyang is kept. At d = 32, k = 16 the three are level.
+At d <= 16 the runs disagree: Hamerly was ahead at d = 16, k = 32 and 256 in this run (1.1x,
+1.6x) but behind Lloyd at k = 64-256 in the one before, so it stays Lloyd."""
 
 
 def choose_solver(algorithm: str, n_clusters: int, n_features: int, sparse: bool) -> str:
@@ -57,6 +61,11 @@ def choose_solver(algorithm: str, n_clusters: int, n_features: int, sparse: bool
     ):
         return "kdtree"
     if n_features >= AUTO_YINYANG_MIN_FEATURES and n_clusters >= AUTO_YINYANG_MIN_CLUSTERS:
+        return "yinyang"
+    if (
+        n_features >= AUTO_YINYANG_HIGH_D_FEATURES
+        and n_clusters >= AUTO_YINYANG_HIGH_D_MIN_CLUSTERS
+    ):
         return "yinyang"
     return "lloyd"
 
