@@ -259,7 +259,7 @@ def lloyd_pass(
             continue
         # the shifted rows of a tile: transposed (and zero-padded) for the direct search,
         # as they are for BLAS
-        xbuf = np.zeros((tile_rows, d) if not direct else (0, d), dtype=X.dtype)
+        xbuf = np.empty((tile_rows, d) if not direct else (0, d), dtype=X.dtype)
         xt = np.zeros((padded, tile_rows) if direct else (0, 0), dtype=X.dtype)
         dots_buf = np.empty(0 if direct else k * tile_rows, dtype=X.dtype)
         v0 = np.empty(tile_rows, dtype=X.dtype)
@@ -276,9 +276,7 @@ def lloyd_pass(
                         xt[f, i] = X[local + i, f] - x_shift[f]
                 tile_argmin_direct(xt, m, terms, nearest, nearest_v, v0, v1)
             else:
-                for i in range(m):
-                    for f in range(d):
-                        xbuf[i, f] = X[local + i, f] - x_shift[f]
+                _shifted_chunk(X, x_shift, local, m, xbuf)
                 tile_argmin(tile_dots(xbuf, m, centers, dots_buf), c_sq, nearest, nearest_v)
             for i in range(m):  # branch-free, so it vectorises
                 row = chunk_start + i
@@ -338,14 +336,31 @@ def sq_dist_to_assigned(X, x_shift, centers, labels):
 
 
 @njit(cache=True, inline="always")
-def _centre_terms(centers, dtype):
-    """The transposed centres (for GEMM) and their squared norms, in the data's dtype."""
+def _sq_norms(centers, dtype):
+    """The centres' squared norms, summed in the data's dtype."""
     k, d = centers.shape
     c_sq = np.zeros(k, dtype=dtype)
     for j in range(k):
         for f in range(d):
             c_sq[j] += centers[j, f] * centers[j, f]
-    return np.ascontiguousarray(centers.T), c_sq
+    return c_sq
+
+
+@njit(cache=True, inline="always")
+def _centre_terms(centers, dtype):
+    """The transposed centres (for GEMM) and their squared norms, in the data's dtype."""
+    return np.ascontiguousarray(centers.T), _sq_norms(centers, dtype)
+
+
+@njit(cache=True, inline="always")
+def _exact_sq_distance(xbuf, i, centers, j):
+    """Squared distance of row ``i`` of a shifted tile to centre ``j``, by differences in
+    float64 (no expansion, so nothing cancels)."""
+    s = 0.0
+    for f in range(xbuf.shape[1]):
+        diff = np.float64(xbuf[i, f]) - np.float64(centers[j, f])
+        s += diff * diff
+    return s
 
 
 @njit(cache=True, inline="always")
@@ -365,11 +380,7 @@ def _tile_sq_distances(xbuf, m, centers, centers_t, c_sq, dots):
             dist = x_sq + c_sq[j] - 2 * dots[i, j]
             if dist <= _CANCELLATION * (x_sq + c_sq[j]):
                 # the expansion cancelled: a near-zero distance, recompute it exactly
-                exact = 0.0
-                for f in range(d):
-                    diff = np.float64(xbuf[i, f]) - np.float64(centers[j, f])
-                    exact += diff * diff
-                dist = exact
+                dist = _exact_sq_distance(xbuf, i, centers, j)
             dots[i, j] = max(dist, 0.0)
 
 
@@ -455,10 +466,7 @@ def two_nearest(X, x_shift, centers, n_blocks):
     n, d = X.shape
     k = centers.shape[0]
     tile_rows = CHUNK_ROWS
-    c_sq = np.zeros(k, dtype=X.dtype)
-    for j in range(k):
-        for f in range(d):
-            c_sq[j] += centers[j, f] * centers[j, f]
+    c_sq = _sq_norms(centers, X.dtype)
     c_sq_max = np.float64(c_sq.max()) if k > 0 else 0.0
     labels = np.empty(n, dtype=np.int64)
     nearest = np.empty(n, dtype=np.float64)
@@ -489,11 +497,7 @@ def two_nearest(X, x_shift, centers, n_blocks):
                     second_d = np.inf
                     for other in range(k):
                         if other != j:
-                            s = 0.0
-                            for f in range(d):
-                                diff = np.float64(xbuf[i, f]) - np.float64(centers[other, f])
-                                s += diff * diff
-                            second_d = min(second_d, s)
+                            second_d = min(second_d, _exact_sq_distance(xbuf, i, centers, other))
                 row = chunk_start + i
                 labels[row] = j
                 nearest[row] = exact

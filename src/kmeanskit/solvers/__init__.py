@@ -60,9 +60,7 @@ def choose_solver(algorithm: str, n_clusters: int, n_features: int, sparse: bool
         n_features == AUTO_KDTREE_MAX_FEATURES and n_clusters >= AUTO_KDTREE_3D_MIN_CLUSTERS
     ):
         return "kdtree"
-    if n_features >= AUTO_YINYANG_MIN_FEATURES and n_clusters >= AUTO_YINYANG_MIN_CLUSTERS:
-        return "yinyang"
-    if (
+    if (n_features >= AUTO_YINYANG_MIN_FEATURES and n_clusters >= AUTO_YINYANG_MIN_CLUSTERS) or (
         n_features >= AUTO_YINYANG_HIGH_D_FEATURES
         and n_clusters >= AUTO_YINYANG_HIGH_D_MIN_CLUSTERS
     ):
