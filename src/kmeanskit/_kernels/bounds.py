@@ -6,13 +6,14 @@ the distance from its centre to the nearest other centre, the point cannot chang
 no distance is computed. The points that fail the test are queued into a 256-row tile and
 searched exactly as Lloyd does (GEMM + argmin), so labels follow Lloyd's rounding; their new
 bounds are widened by the expansion's worst-case rounding error so they remain true bounds.
-Sums are then accumulated in row order, bit-identical to Lloyd's whenever the labels agree.
+Only the rows whose label changed update the clusters' sums (:func:`accumulate_changes`,
+in row order): identical to Lloyd's recount on the first pass, equal to rounding after it.
 """
 
 import numpy as np
 from numba import njit, prange
 
-from .dense import _block_rows, accumulate_rows, tile_dots, tile_two_nearest
+from .dense import _block_rows, accumulate_changes, tile_dots, tile_two_nearest
 
 
 @njit(cache=True, inline="always")
@@ -58,14 +59,17 @@ def hamerly_pass(
     lower,
     block_sums,
     block_weights,
+    block_members,
     search_all,
     tile_rows,
 ):
-    """One assignment + accumulation pass with Hamerly's pruning.
+    """One assignment pass with Hamerly's pruning, and its changes to the clusters' sums.
 
     A label of -1 (the first pass) forces a search; ``search_all`` searches every row without
     tightening bounds (cheaper when most rows would fail the test anyway). ``margin`` times
-    ``||x||^2 + max ||c||^2`` bounds the rounding error of the GEMM expansion. Returns the
+    ``||x||^2 + max ||c||^2`` bounds the rounding error of the GEMM expansion. ``block_sums``,
+    ``block_weights`` and ``block_members`` receive each block's changes to the clusters'
+    sums (:func:`kmeanskit._kernels.dense.accumulate_changes`). Returns the
     number of label changes and the number of rows that failed their bounds (under
     ``search_all``: failed the loose test).
     """
@@ -85,6 +89,7 @@ def hamerly_pass(
             np.empty(tile_rows, dtype=X.dtype),
         )
         pending = np.empty(tile_rows, dtype=np.int64)
+        previous = labels[start:stop].copy()
         m = 0
         for i in range(start, stop):
             a = labels[i]
@@ -114,7 +119,18 @@ def hamerly_pass(
                 )
                 searched[b] += m
                 m = 0
-        accumulate_rows(X, weights, x_shift, labels, start, stop, block_sums[b], block_weights[b])
+        accumulate_changes(
+            X,
+            weights,
+            x_shift,
+            previous,
+            labels,
+            start,
+            stop,
+            block_sums[b],
+            block_weights[b],
+            block_members[b],
+        )
     return changed.sum(), searched.sum() - pruned.sum()
 
 

@@ -19,7 +19,7 @@ last iteration's moves to a row as it reads its bounds, so there is no extra pas
 import numpy as np
 from numba import njit, prange
 
-from .dense import _block_rows, accumulate_rows, tile_dots, two_nearest_of_rows
+from .dense import _block_rows, accumulate_changes, tile_dots, two_nearest_of_rows
 
 _ROUND_DOWN = 1.0 - 1e-6
 """Float32 bounds are stored scaled by this, so rounding to float32 never raises them."""
@@ -179,15 +179,19 @@ def yinyang_pass(
     lower,
     block_sums,
     block_weights,
+    block_members,
     max_direct,
     tile_rows,
 ):
-    """One assignment + accumulation pass with Yinyang's filters.
+    """One assignment pass with Yinyang's filters, and its changes to the clusters' sums.
 
     Parameters
     ----------
-    X, weights, x_shift, labels, block_sums, block_weights, tile_rows
+    X, weights, x_shift, labels, tile_rows
         As :func:`kmeanskit._kernels.dense.lloyd_pass`.
+    block_sums, block_weights, block_members
+        Each block's changes to the clusters' sums, weights and members
+        (:func:`kmeanskit._kernels.dense.accumulate_changes`).
     centers, c_sq : (k, d) and (k,), the centres and their squared norms in the data's dtype,
         in group order (``centers[members]``).
     centers64 : the same centres in float64.
@@ -230,6 +234,7 @@ def yinyang_pass(
         pending = np.empty(tile_rows, dtype=np.int64)
         x = np.empty(d, dtype=np.float64)
         lb = np.empty(n_groups, dtype=np.float64)
+        previous = labels[start:stop].copy()
         m = 0
         for i in range(start, stop):
             a = labels[i]
@@ -299,5 +304,16 @@ def yinyang_pass(
                 )
                 tiled[b] += m
                 m = 0
-        accumulate_rows(X, weights, x_shift, labels, start, stop, block_sums[b], block_weights[b])
+        accumulate_changes(
+            X,
+            weights,
+            x_shift,
+            previous,
+            labels,
+            start,
+            stop,
+            block_sums[b],
+            block_weights[b],
+            block_members[b],
+        )
     return changed.sum(), direct.sum(), tiled.sum()

@@ -43,10 +43,26 @@ class _DenseRows:
         return _moments(self, weights)
 
     def lloyd_pass(self, weights, shift, centers, labels, block_sums, block_weights, update):
-        return _lloyd_pass(self, weights, shift, centers, labels, block_sums, block_weights, update)
+        no_inertia = np.zeros(0)
+        return _lloyd_pass(
+            self, weights, shift, centers, labels, block_sums, block_weights, no_inertia, update
+        )
 
     def inertia(self, weights, shift, centers, labels, n_blocks):
         return _inertia(self, weights, shift, centers, labels, n_blocks)
+
+    def nearest_and_inertia(self, weights, shift, centers, labels) -> float:
+        """Label every row with its nearest centre (in ``labels``) and return the inertia
+        against them, in one pass over the rows (:func:`dense.lloyd_pass`)."""
+        n, d = self.shape
+        n_blocks = n_blocks_for(n, centers.shape[0], d)
+        no_sums = np.zeros((n_blocks, 0, 0))
+        no_weights = np.zeros((n_blocks, 0))
+        block_inertia = np.zeros(n_blocks)
+        _lloyd_pass(
+            self, weights, shift, centers, labels, no_sums, no_weights, block_inertia, False
+        )
+        return _sum_in_order(block_inertia)
 
 
 class DenseData(_DenseRows):
@@ -122,7 +138,9 @@ def _moments(data, weights) -> tuple[np.ndarray, float]:
     return mean.astype(data.dtype), float(var.mean())
 
 
-def _lloyd_pass(data, weights, shift, centers, labels, block_sums, block_weights, update):
+def _lloyd_pass(
+    data, weights, shift, centers, labels, block_sums, block_weights, block_inertia, update
+):
     """The fused assignment (and accumulation) pass of :func:`dense.lloyd_pass` over windows."""
     n = data.shape[0]
     tile_rows = tile_rows_for(centers.shape[0], data.dtype.itemsize)
@@ -138,6 +156,7 @@ def _lloyd_pass(data, weights, shift, centers, labels, block_sums, block_weights
             labels,
             block_sums,
             block_weights,
+            block_inertia,
             update,
             tile_rows,
             start,
@@ -152,6 +171,11 @@ def _inertia(data, weights, shift, centers, labels, n_blocks) -> float:
     partial = np.zeros(n_blocks, dtype=np.float64)
     for start, rows in data.windows(n_blocks, CHUNK_ROWS):
         dense.inertia_partials(rows, weights, shift, centers, labels, start, n, partial)
+    return _sum_in_order(partial)
+
+
+def _sum_in_order(partial: np.ndarray) -> float:
+    """The blocks' partial sums added in block order (no pairwise summation)."""
     total = 0.0
     for value in partial.tolist():
         total += value
@@ -191,6 +215,13 @@ class CsrData:
     def inertia(self, weights, shift, centers, labels, n_blocks):
         return sparse.inertia(*self._arrays, weights, centers, labels, n_blocks)
 
+    def nearest_and_inertia(self, weights, shift, centers, labels) -> float:
+        n_blocks = n_blocks_for(self.shape[0], centers.shape[0], self.shape[1])
+        no_sums = np.zeros((n_blocks, 0, 0))
+        no_weights = np.zeros((n_blocks, 0))
+        self.lloyd_pass(weights, shift, centers, labels, no_sums, no_weights, False)
+        return self.inertia(weights, shift, centers, labels, n_blocks)
+
     def sq_dist_to_assigned(self, shift, centers, labels):
         return sparse.sq_dist_to_assigned(*self._arrays, centers, labels)
 
@@ -222,12 +253,18 @@ def _shifted_centres(data, centers) -> tuple[np.ndarray, np.ndarray]:
     return shift, np.ascontiguousarray(centers - shift)
 
 
+def _labels_array(n: int, out: np.ndarray | None) -> np.ndarray:
+    """``out`` (or a new (n,) int32 array) filled with -1, for a pass to write labels into."""
+    labels = np.empty(n, dtype=np.int32) if out is None else out
+    labels.fill(-1)
+    return labels
+
+
 def _nearest(data, weights, shift, shifted, out: np.ndarray | None) -> np.ndarray:
     """Label of the nearest (shifted) centre for every row, through the Lloyd kernel."""
     n = data.shape[0]
     n_blocks = n_blocks_for(n, shifted.shape[0], data.shape[1])
-    labels = np.empty(n, dtype=np.int32) if out is None else out
-    labels.fill(-1)
+    labels = _labels_array(n, out)
     no_sums = np.zeros((n_blocks, 0, 0))
     no_weights = np.zeros((n_blocks, 0))
     data.lloyd_pass(weights, shift, shifted, labels, no_sums, no_weights, False)
@@ -242,9 +279,8 @@ def assign(data, weights, centers, out: np.ndarray | None = None) -> tuple[np.nd
     (n,) int32 array, receives the labels instead of a new array.
     """
     shift, shifted = _shifted_centres(data, centers)
-    labels = _nearest(data, weights, shift, shifted, out)
-    n_blocks = n_blocks_for(data.shape[0], shifted.shape[0], data.shape[1])
-    return labels, data.inertia(weights, shift, shifted, labels, n_blocks)
+    labels = _labels_array(data.shape[0], out)
+    return labels, data.nearest_and_inertia(weights, shift, shifted, labels)
 
 
 def nearest_with_distances(data, centers) -> tuple[np.ndarray, np.ndarray]:

@@ -1,8 +1,10 @@
 """The iteration loop every exact solver shares; solvers differ only in their assignment step.
 
 An assignment step assigns every row to its nearest centre (by whatever means: full GEMM,
-bounds) and fills per-block float64 sums; the loop reduces them, relocates empty clusters,
-moves the centres and decides convergence exactly as scikit-learn's Lloyd does.
+bounds) and fills per-block float64 sums (:class:`BlockSums`): of every row, or only of the
+rows that changed cluster, which the loop adds to running totals. The loop reduces them,
+relocates empty clusters, moves the centres and decides convergence exactly as
+scikit-learn's Lloyd does.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .._kernels.blocks import n_blocks_for
-from .._kernels.dense import move_centres, reduce_blocks
+from .._kernels.dense import fold_changes, move_centres, reduce_blocks
 from ._data import assign
 from ._result import KMeansResult
 
@@ -57,8 +59,47 @@ def unit_centres(shifted: np.ndarray, shift: np.ndarray) -> np.ndarray:
     return original - shift
 
 
-# assign_step(centers, labels, block_sums, block_weights) -> number of labels changed
-AssignStep = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], int]
+class BlockSums:
+    """The per-block float64 accumulators an assignment step fills, and their reduction.
+
+    With ``of_changes`` False a step fills every block's sums of its rows per cluster
+    (``sums`` (n_blocks, k, d), ``weights`` (n_blocks, k)) and :meth:`reduce` adds them in
+    block order. With ``of_changes`` True it fills only the changes made by the rows whose
+    label changed, and ``members`` (n_blocks, k) int64, the change in each cluster's number
+    of members of positive weight (:func:`kmeanskit._kernels.dense.accumulate_changes`);
+    :meth:`reduce` adds them to running totals (:func:`kmeanskit._kernels.dense.fold_changes`).
+    """
+
+    def __init__(self, n_blocks: int, k: int, d: int, of_changes: bool):
+        self.sums = np.empty((n_blocks, k, d), dtype=np.float64)
+        self.weights = np.empty((n_blocks, k), dtype=np.float64)
+        self.members = np.empty((n_blocks, k if of_changes else 0), dtype=np.int64)
+        self.of_changes = of_changes
+        if of_changes:
+            self._totals = np.zeros((k, d), dtype=np.float64)
+            self._total_weights = np.zeros(k, dtype=np.float64)
+            self._total_members = np.zeros(k, dtype=np.int64)
+
+    def reduce(self, sums: np.ndarray, cluster_weights: np.ndarray) -> int:
+        """Every cluster's sum and weight into ``sums`` and ``cluster_weights`` (the caller's
+        to change); returns the number of clusters of zero weight."""
+        if not self.of_changes:
+            return reduce_blocks(self.sums, self.weights, sums, cluster_weights)
+        empty = fold_changes(
+            self.sums,
+            self.weights,
+            self.members,
+            self._totals,
+            self._total_weights,
+            self._total_members,
+        )
+        sums[:] = self._totals
+        cluster_weights[:] = self._total_weights
+        return empty
+
+
+# assign_step(centers, labels, block_sums) -> number of labels changed
+AssignStep = Callable[[np.ndarray, np.ndarray, BlockSums], int]
 # on_move(labels, per-centre Euclidean displacement) -> None, e.g. to loosen bounds
 OnMove = Callable[[np.ndarray, np.ndarray], None]
 
@@ -75,8 +116,12 @@ def iterate(
     assign_step: AssignStep,
     on_move: OnMove | None = None,
     spherical: bool = False,
+    sums_of_changes: bool = False,
 ) -> KMeansResult:
     """Run assignment/update iterations from ``centers_init`` (original coordinates).
+
+    ``sums_of_changes``: the assignment step fills its :class:`BlockSums` with the changes
+    of the rows that changed cluster only (the bound-based solvers), not with every row's.
 
     ``spherical`` scales every moved centre to unit length in original coordinates (spherical
     k-means: on unit-length rows the nearest centre is then the most cosine-similar one).
@@ -88,8 +133,7 @@ def iterate(
     n, d = data.shape
     k = centers_init.shape[0]
     n_blocks = n_blocks_for(n, k, d)
-    block_sums = np.empty((n_blocks, k, d), dtype=np.float64)
-    block_weights = np.empty((n_blocks, k), dtype=np.float64)
+    block_sums = BlockSums(n_blocks, k, d, sums_of_changes)
     labels = np.full(n, -1, dtype=np.int32)
     centers = np.ascontiguousarray(centers_init - shift, dtype=data.dtype)
 
@@ -99,10 +143,10 @@ def iterate(
 
     converged = False
     for iteration in range(max_iter):
-        n_changed = assign_step(centers, labels, block_sums, block_weights)
+        n_changed = assign_step(centers, labels, block_sums)
         # one compiled call for the reduction and one for the move: the numpy steps they
         # replace cost ~50 us per iteration, 5% of a 60 ms fit of 46 iterations
-        if reduce_blocks(block_sums, block_weights, sums, cluster_weights):
+        if block_sums.reduce(sums, cluster_weights):
             relocate_empty_clusters(data, weights, shift, centers, labels, sums, cluster_weights)
         new_centers = np.empty_like(centers)
         if spherical:

@@ -58,7 +58,7 @@ def hamerly(
     tile_rows = tile_rows_for(centers_init.shape[0], data.dtype.itemsize)
     searched_last = n  # rows that failed their bounds in the previous pass
 
-    def assign_step(centers, labels, block_sums, block_weights):
+    def assign_step(centers, labels, block_sums):
         nonlocal searched_last
         # when most rows failed their bounds last time, testing them again is wasted work
         search_all = searched_last > SEARCH_ALL_FRACTION * n
@@ -73,8 +73,9 @@ def hamerly(
             labels,
             upper,
             lower,
-            block_sums,
-            block_weights,
+            block_sums.sums,
+            block_sums.weights,
+            block_sums.members,
             search_all,
             tile_rows,
         )
@@ -94,4 +95,5 @@ def hamerly(
         spherical=spherical,
         assign_step=assign_step,
         on_move=on_move,
+        sums_of_changes=True,
     )

@@ -73,7 +73,7 @@ def kdtree(
     tree_labels = np.full(n, -1, dtype=np.int32)  # the loop's labels start at -1 too
     passes = 0
 
-    def assign_step(centers, labels, block_sums, block_weights):
+    def assign_step(centers, labels, block_sums):
         nonlocal passes
         passes += 1
         return int(
@@ -95,8 +95,8 @@ def kdtree(
                 passes,
                 labels,
                 tree_labels,
-                block_sums,
-                block_weights,
+                block_sums.sums,
+                block_sums.weights,
             )
         )
 

@@ -43,8 +43,10 @@ def lloyd(
     if shift is None:
         shift, _ = data.moments(weights)
 
-    def assign_step(centers, labels, block_sums, block_weights):
-        return data.lloyd_pass(weights, shift, centers, labels, block_sums, block_weights, True)
+    def assign_step(centers, labels, block_sums):
+        return data.lloyd_pass(
+            weights, shift, centers, labels, block_sums.sums, block_sums.weights, True
+        )
 
     return iterate(
         data,

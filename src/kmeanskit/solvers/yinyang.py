@@ -105,7 +105,7 @@ def yinyang(
     tile_rows = tile_rows_for(k, data.dtype.itemsize)
     max_direct = int(DIRECT_FRACTION * k)
 
-    def assign_step(centers, labels, block_sums, block_weights):
+    def assign_step(centers, labels, block_sums):
         grouped = np.ascontiguousarray(centers[members])
         changed, _, _ = kernels.yinyang_pass(
             data.X,
@@ -125,8 +125,9 @@ def yinyang(
             labels,
             upper,
             lower,
-            block_sums,
-            block_weights,
+            block_sums.sums,
+            block_sums.weights,
+            block_sums.members,
             max_direct,
             tile_rows,
         )
@@ -148,4 +149,5 @@ def yinyang(
         spherical=spherical,
         assign_step=assign_step,
         on_move=on_move,
+        sums_of_changes=True,
     )
