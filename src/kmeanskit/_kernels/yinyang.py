@@ -14,6 +14,8 @@ that have no bounds yet, or every row when the last pass had to compute many dis
 through the same GEMM tile and argmin as Lloyd, and their bounds are reset from it, widened
 by the expansion's worst-case rounding error. Bounds are drifted lazily: the kernel applies
 last iteration's moves to a row as it reads its bounds, so there is no extra pass over them.
+As in Hamerly's pass, only the rows whose label changed update the clusters' sums
+(:func:`kmeanskit._kernels.dense.accumulate_changes`).
 """
 
 import numpy as np

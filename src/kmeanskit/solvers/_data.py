@@ -56,8 +56,7 @@ class _DenseRows:
         against them, in one pass over the rows (:func:`dense.lloyd_pass`)."""
         n, d = self.shape
         n_blocks = n_blocks_for(n, centers.shape[0], d)
-        no_sums = np.zeros((n_blocks, 0, 0))
-        no_weights = np.zeros((n_blocks, 0))
+        no_sums, no_weights = _no_accumulators(n_blocks)
         block_inertia = np.zeros(n_blocks)
         _lloyd_pass(
             self, weights, shift, centers, labels, no_sums, no_weights, block_inertia, False
@@ -216,10 +215,8 @@ class CsrData:
         return sparse.inertia(*self._arrays, weights, centers, labels, n_blocks)
 
     def nearest_and_inertia(self, weights, shift, centers, labels) -> float:
+        _nearest(self, weights, shift, centers, labels)
         n_blocks = n_blocks_for(self.shape[0], centers.shape[0], self.shape[1])
-        no_sums = np.zeros((n_blocks, 0, 0))
-        no_weights = np.zeros((n_blocks, 0))
-        self.lloyd_pass(weights, shift, centers, labels, no_sums, no_weights, False)
         return self.inertia(weights, shift, centers, labels, n_blocks)
 
     def sq_dist_to_assigned(self, shift, centers, labels):
@@ -253,6 +250,11 @@ def _shifted_centres(data, centers) -> tuple[np.ndarray, np.ndarray]:
     return shift, np.ascontiguousarray(centers - shift)
 
 
+def _no_accumulators(n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Empty block sums and weights, for a pass that only assigns labels."""
+    return np.zeros((n_blocks, 0, 0)), np.zeros((n_blocks, 0))
+
+
 def _labels_array(n: int, out: np.ndarray | None) -> np.ndarray:
     """``out`` (or a new (n,) int32 array) filled with -1, for a pass to write labels into."""
     labels = np.empty(n, dtype=np.int32) if out is None else out
@@ -265,8 +267,7 @@ def _nearest(data, weights, shift, shifted, out: np.ndarray | None) -> np.ndarra
     n = data.shape[0]
     n_blocks = n_blocks_for(n, shifted.shape[0], data.shape[1])
     labels = _labels_array(n, out)
-    no_sums = np.zeros((n_blocks, 0, 0))
-    no_weights = np.zeros((n_blocks, 0))
+    no_sums, no_weights = _no_accumulators(n_blocks)
     data.lloyd_pass(weights, shift, shifted, labels, no_sums, no_weights, False)
     return labels
 
