@@ -9,6 +9,7 @@ scikit-learn break them. The values are computed in the data's dtype exactly as 
 import numpy as np
 import pytest
 
+from kmeanskit._kernels.bounds import half_separations
 from kmeanskit._kernels.dense import (
     direct_terms,
     tile_argmin,
@@ -149,3 +150,27 @@ def test_direct_argmin_matches_numpy(dtype, k, d, m):
     np.testing.assert_array_equal(chosen[clear], nearest[clear])
     if k >= 3:
         assert not np.any(best[:m] == k - 1)  # the copy of centre 1 never wins a tie
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k, d", [(1, 3), (2, 1), (9, 2), (64, 16), (300, 33)])
+def test_half_separations_never_exceed_the_true_half_distance(dtype, k, d):
+    """Hamerly's and Yinyang's pruning is safe only if no half separation is larger than half
+    the true distance to the nearest other centre: checked against float64 differences, with
+    repeated centres (separation 0) and a near-duplicate (where the GEMM expansion cancels)."""
+    rng = np.random.default_rng(k * d)
+    centres = (rng.normal(size=(k, d)) * 100 + 1000).astype(dtype)
+    if k >= 9:
+        centres[3] = centres[1]
+        centres[5] = centres[4]
+        centres[5, 0] = np.nextafter(centres[4, 0], dtype(np.inf))
+    c = centres.astype(np.float64)
+    sq = ((c[:, None, :] - c[None, :, :]) ** 2).sum(axis=2)
+    np.fill_diagonal(sq, np.inf)
+    true = 0.5 * np.sqrt(sq.min(axis=1))
+    got = half_separations(centres)
+    assert got.dtype == np.float64 and got.shape == (k,)
+    assert np.all(got <= true)
+    np.testing.assert_allclose(got, true, rtol=1e-11, atol=0)
+    if k >= 9:
+        assert got[1] == got[3] == 0.0 and 0.0 < got[5] <= true[5]

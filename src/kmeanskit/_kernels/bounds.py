@@ -135,6 +135,45 @@ def hamerly_pass(
 
 
 @njit(parallel=True, cache=True)
+def half_separations(centers):
+    """Half the distance from every centre to its nearest other centre (inf when k == 1).
+
+    Squared distances are summed from float64 differences, so nothing cancels (the GEMM
+    expansion loses digits for close centres); the result is shrunk by 1e-12 relative so
+    the rounding of the sum and the square root cannot take it past the true value. The
+    features are the outer loop and the other centres the inner, contiguous one, so it
+    vectorises: 2.7 ms for k = 1024, d = 32 on the 2-core machine, against 7-14 ms for the
+    numpy expansion it replaced (which also left OpenBLAS's threads spinning against the
+    next pass).
+
+    Examples
+    --------
+    >>> half_separations(np.array([[0.0, 0.0], [3.0, 4.0], [3.0, 6.0]]))
+    array([2.5, 1. , 1. ])
+    """
+    k, d = centers.shape
+    columns = np.empty((d, k), dtype=np.float64)
+    for f in range(d):
+        for j in range(k):
+            columns[f, j] = centers[j, f]
+    out = np.empty(k, dtype=np.float64)
+    for i in prange(k):
+        sq = np.zeros(k, dtype=np.float64)
+        for f in range(d):
+            own = columns[f, i]
+            column = columns[f]
+            for j in range(k):
+                diff = own - column[j]
+                sq[j] += diff * diff
+        sq[i] = np.inf
+        nearest = np.inf
+        for j in range(k):
+            nearest = min(nearest, sq[j])
+        out[i] = 0.5 * np.sqrt(nearest) * (1.0 - 1e-12)
+    return out
+
+
+@njit(parallel=True, cache=True)
 def shift_bounds(labels, upper, lower, moved):
     """Loosen the bounds after the centres moved by ``moved`` (Euclidean, per centre)."""
     k = moved.shape[0]

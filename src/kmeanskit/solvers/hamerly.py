@@ -14,16 +14,6 @@ SEARCH_ALL_FRACTION = 0.5
 """Above this fraction of rows searched in one pass, the next pass searches every row."""
 
 
-def half_separations(centers: np.ndarray) -> np.ndarray:
-    """Half the distance from every centre to its nearest other centre (inf when k == 1)."""
-    c = centers.astype(np.float64)
-    sq = np.einsum("ij,ij->i", c, c)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (c @ c.T), 0.0)
-    np.fill_diagonal(d2, np.inf)
-    # the expansion can under-estimate by rounding: shrink slightly so the bound stays safe
-    return 0.5 * np.sqrt(d2.min(axis=1)) * (1.0 - 1e-12)
-
-
 def hamerly(
     data,
     weights,
@@ -68,7 +58,7 @@ def hamerly(
             shift,
             centers,
             sq_norms(centers),
-            half_separations(centers),
+            bounds.half_separations(centers),
             margin,
             labels,
             upper,

@@ -6,10 +6,10 @@ import numpy as np
 
 from .._kernels import yinyang as kernels
 from .._kernels.blocks import tile_rows_for
+from .._kernels.bounds import half_separations
 from ._data import sq_norms
 from ._loop import iterate
 from ._result import KMeansResult
-from .hamerly import half_separations
 
 CENTRES_PER_GROUP = 10
 """Ding et al. (2015) use k / 10 groups."""
