@@ -10,7 +10,7 @@ fails searches only the groups whose bound is below its upper bound, and within 
 skips the centres that its old bound minus their move already rules out (the local filter).
 
 Searched distances are computed directly in float64 (no expansion, no cancellation). Rows
-that have no bounds yet, or every row when the last pass had to compute many distances, go
+that have no bounds yet, or whose open groups hold more than ``max_direct`` centres, go
 through the same GEMM tile and argmin as Lloyd, and their bounds are reset from it, widened
 by the expansion's worst-case rounding error. Bounds are drifted lazily: the kernel applies
 last iteration's moves to a row as it reads its bounds, so there is no extra pass over them.
