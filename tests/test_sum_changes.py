@@ -115,3 +115,48 @@ def test_final_e_step_inertia_is_fused_and_exact(dtype, d):
     np.testing.assert_allclose(
         inertia, data.inertia(weights, shift, shifted, labels, 8), rtol=1e-13
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", [3, 40])  # the direct search and the BLAS one
+def test_lloyd_pass_changes_fold_to_its_sums_of_every_row(dtype, d):
+    """Lloyd's running sums (``lloyd_pass`` with ``block_members``): the first pass is
+    bit-identical to the pass that sums every row, later passes (random centres, so many
+    rows move) fold to those sums to rounding, and a cluster that empties is exactly empty."""
+    rng = np.random.default_rng(d)
+    n, k = 3000, 7
+    X = rng.normal(size=(n, d)).astype(dtype)
+    data = DenseData(X)
+    shift = X.mean(axis=0).astype(dtype)
+    weights = rng.uniform(0.1, 3.0, size=n)
+    weights[::5] = 0.0
+    n_blocks = 3
+    labels = np.full(n, -1, dtype=np.int32)
+    totals, total_weights = np.zeros((k, d)), np.zeros(k)
+    total_members = np.zeros(k, dtype=np.int64)
+    sums, cluster_weights = np.empty((n_blocks, k, d)), np.empty((n_blocks, k))
+    members = np.empty((n_blocks, k), dtype=np.int64)
+    full_sums, full_weights = np.empty((n_blocks, k, d)), np.empty((n_blocks, k))
+    for step in range(5):
+        centres = (X[rng.choice(n, k, replace=False)] - shift).astype(dtype)
+        if step == 3:
+            centres[k - 1] = 1e3  # nobody's nearest: the cluster empties
+        previous = labels.copy()
+        changed = data.lloyd_pass(
+            weights, shift, centres, labels, sums, cluster_weights, True, members
+        )
+        assert changed == np.sum(previous != labels)
+        empty = fold_changes(sums, cluster_weights, members, totals, total_weights, total_members)
+        again = previous.copy()
+        data.lloyd_pass(weights, shift, centres, again, full_sums, full_weights, True)
+        np.testing.assert_array_equal(again, labels)
+        want_sums, want_weights = full_sums.sum(axis=0), full_weights.sum(axis=0)
+        if step == 0:
+            np.testing.assert_array_equal(sums, full_sums)
+            np.testing.assert_array_equal(cluster_weights, full_weights)
+        np.testing.assert_allclose(totals, want_sums, rtol=1e-10, atol=1e-9)
+        np.testing.assert_allclose(total_weights, want_weights, rtol=1e-12, atol=1e-12)
+        np.testing.assert_array_equal(total_members, np.bincount(labels[weights > 0], minlength=k))
+        if step == 3:
+            assert total_weights[k - 1] == 0.0 and np.all(totals[k - 1] == 0.0)
+            assert empty >= 1

@@ -42,10 +42,23 @@ class _DenseRows:
         """Weighted column mean (in the data's dtype) and mean column variance."""
         return _moments(self, weights)
 
-    def lloyd_pass(self, weights, shift, centers, labels, block_sums, block_weights, update):
+    def lloyd_pass(
+        self, weights, shift, centers, labels, block_sums, block_weights, update, block_members=None
+    ):
+        """One fused Lloyd pass (:func:`dense.lloyd_pass`); with ``block_members`` the
+        blocks receive the changes of the rows that changed cluster, not the sums of all."""
         no_inertia = np.zeros(0)
         return _lloyd_pass(
-            self, weights, shift, centers, labels, block_sums, block_weights, no_inertia, update
+            self,
+            weights,
+            shift,
+            centers,
+            labels,
+            block_sums,
+            block_weights,
+            no_inertia,
+            update,
+            block_members,
         )
 
     def inertia(self, weights, shift, centers, labels, n_blocks):
@@ -138,12 +151,25 @@ def _moments(data, weights) -> tuple[np.ndarray, float]:
 
 
 def _lloyd_pass(
-    data, weights, shift, centers, labels, block_sums, block_weights, block_inertia, update
+    data,
+    weights,
+    shift,
+    centers,
+    labels,
+    block_sums,
+    block_weights,
+    block_inertia,
+    update,
+    block_members=None,
 ):
-    """The fused assignment (and accumulation) pass of :func:`dense.lloyd_pass` over windows."""
+    """The fused assignment (and accumulation) pass of :func:`dense.lloyd_pass` over windows;
+    with ``block_members``, of the changes only."""
     n = data.shape[0]
     tile_rows = tile_rows_for(centers.shape[0], data.dtype.itemsize)
     c_sq = sq_norms(centers)
+    changes_only = block_members is not None
+    if not changes_only:
+        block_members = np.zeros((block_weights.shape[0], 0), dtype=np.int64)
     n_changed = 0
     for start, rows in data.windows(block_weights.shape[0], tile_rows):
         n_changed += dense.lloyd_pass(
@@ -155,8 +181,10 @@ def _lloyd_pass(
             labels,
             block_sums,
             block_weights,
+            block_members,
             block_inertia,
             update,
+            changes_only,
             tile_rows,
             start,
             n,
@@ -199,7 +227,11 @@ class CsrData:
         variance = float(np.maximum(mean_sq - mean**2, 0.0).mean())
         return np.zeros(self.shape[1], dtype=self.dtype), variance
 
-    def lloyd_pass(self, weights, shift, centers, labels, block_sums, block_weights, update):
+    def lloyd_pass(
+        self, weights, shift, centers, labels, block_sums, block_weights, update, block_members=None
+    ):
+        if block_members is not None:
+            raise ValueError("the sparse Lloyd pass sums every row; it keeps no running sums")
         return sparse.lloyd_pass(
             *self._arrays,
             weights,

@@ -43,9 +43,18 @@ def lloyd(
     if shift is None:
         shift, _ = data.moments(weights)
 
+    running_sums = not data.sparse  # dense: add only the rows that changed cluster
+
     def assign_step(centers, labels, block_sums):
         return data.lloyd_pass(
-            weights, shift, centers, labels, block_sums.sums, block_sums.weights, True
+            weights,
+            shift,
+            centers,
+            labels,
+            block_sums.sums,
+            block_sums.weights,
+            True,
+            block_sums.members if running_sums else None,
         )
 
     return iterate(
@@ -58,4 +67,5 @@ def lloyd(
         verbose=verbose,
         spherical=spherical,
         assign_step=assign_step,
+        sums_of_changes=running_sums,
     )
