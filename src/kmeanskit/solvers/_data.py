@@ -43,23 +43,48 @@ class _DenseRows:
         return _moments(self, weights)
 
     def lloyd_pass(
-        self, weights, shift, centers, labels, block_sums, block_weights, update, block_members=None
+        self,
+        weights,
+        shift,
+        centers,
+        labels,
+        block_sums,
+        block_weights,
+        update,
+        block_members=None,
+        block_inertia=None,
     ):
-        """One fused Lloyd pass (:func:`dense.lloyd_pass`); with ``block_members`` the
-        blocks receive the changes of the rows that changed cluster, not the sums of all."""
-        no_inertia = np.zeros(0)
-        return _lloyd_pass(
-            self,
-            weights,
-            shift,
-            centers,
-            labels,
-            block_sums,
-            block_weights,
-            no_inertia,
-            update,
-            block_members,
-        )
+        """The fused assignment (and accumulation) pass of :func:`dense.lloyd_pass` over the
+        windows; with ``block_members`` the blocks receive the changes of the rows that changed
+        cluster, not the sums of all; with ``block_inertia``, each block's inertia too."""
+        n = self.shape[0]
+        tile_rows = tile_rows_for(centers.shape[0], self.dtype.itemsize)
+        c_sq = sq_norms(centers)
+        changes_only = block_members is not None
+        if not changes_only:
+            block_members = np.zeros((block_weights.shape[0], 0), dtype=np.int64)
+        if block_inertia is None:
+            block_inertia = np.zeros(0)
+        n_changed = 0
+        for start, rows in self.windows(block_weights.shape[0], tile_rows):
+            n_changed += dense.lloyd_pass(
+                rows,
+                weights,
+                shift,
+                centers,
+                c_sq,
+                labels,
+                block_sums,
+                block_weights,
+                block_members,
+                block_inertia,
+                update,
+                changes_only,
+                tile_rows,
+                start,
+                n,
+            )
+        return n_changed
 
     def inertia(self, weights, shift, centers, labels, n_blocks):
         return _inertia(self, weights, shift, centers, labels, n_blocks)
@@ -71,8 +96,8 @@ class _DenseRows:
         n_blocks = n_blocks_for(n, centers.shape[0], d)
         no_sums, no_weights = _no_accumulators(n_blocks)
         block_inertia = np.zeros(n_blocks)
-        _lloyd_pass(
-            self, weights, shift, centers, labels, no_sums, no_weights, block_inertia, False
+        self.lloyd_pass(
+            weights, shift, centers, labels, no_sums, no_weights, False, block_inertia=block_inertia
         )
         return _sum_in_order(block_inertia)
 
@@ -148,48 +173,6 @@ def _moments(data, weights) -> tuple[np.ndarray, float]:
         else:
             mean = np.add.reduce(partial, axis=0) / total
     return mean.astype(data.dtype), float(var.mean())
-
-
-def _lloyd_pass(
-    data,
-    weights,
-    shift,
-    centers,
-    labels,
-    block_sums,
-    block_weights,
-    block_inertia,
-    update,
-    block_members=None,
-):
-    """The fused assignment (and accumulation) pass of :func:`dense.lloyd_pass` over windows;
-    with ``block_members``, of the changes only."""
-    n = data.shape[0]
-    tile_rows = tile_rows_for(centers.shape[0], data.dtype.itemsize)
-    c_sq = sq_norms(centers)
-    changes_only = block_members is not None
-    if not changes_only:
-        block_members = np.zeros((block_weights.shape[0], 0), dtype=np.int64)
-    n_changed = 0
-    for start, rows in data.windows(block_weights.shape[0], tile_rows):
-        n_changed += dense.lloyd_pass(
-            rows,
-            weights,
-            shift,
-            centers,
-            c_sq,
-            labels,
-            block_sums,
-            block_weights,
-            block_members,
-            block_inertia,
-            update,
-            changes_only,
-            tile_rows,
-            start,
-            n,
-        )
-    return n_changed
 
 
 def _inertia(data, weights, shift, centers, labels, n_blocks) -> float:

@@ -48,7 +48,7 @@ def hamerly(
     if shift is None:
         shift, _ = data.moments(weights)
     n, d = data.shape
-    k = centers_init.shape[0]
+    may_search_all = centers_init.shape[0] <= SEARCH_ALL_MAX_CLUSTERS
     # worst-case relative rounding error of ||x||^2 + ||c||^2 - 2 x.c in the data's dtype
     margin = 4.0 * (d + 4) * float(np.finfo(data.dtype).eps)
     upper = np.empty(n, dtype=np.float64)
@@ -60,7 +60,7 @@ def hamerly(
     def assign_step(centers, labels, block_sums):
         nonlocal searched_last
         # when most rows failed their bounds last time, testing them again is wasted work
-        search_all = k <= SEARCH_ALL_MAX_CLUSTERS and searched_last > SEARCH_ALL_FRACTION * n
+        search_all = may_search_all and searched_last > SEARCH_ALL_FRACTION * n
         changed, searched_last = bounds.hamerly_pass(
             data.X,
             weights,
