@@ -160,3 +160,27 @@ def test_lloyd_pass_changes_fold_to_its_sums_of_every_row(dtype, d):
         if step == 3:
             assert total_weights[k - 1] == 0.0 and np.all(totals[k - 1] == 0.0)
             assert empty >= 1
+
+
+def test_sparse_lloyd_pass_refuses_running_sums():
+    """The CSR pass sums every row; asked for changes only it says so instead of leaving the
+    members unfilled (the Lloyd solver never asks: it keeps running sums for dense data)."""
+    import scipy.sparse as sp
+
+    from kmeanskit.solvers._data import CsrData
+
+    X = sp.random(50, 4, density=0.5, format="csr", random_state=0, dtype=np.float64)
+    data = CsrData(X)
+    k, n_blocks = 3, 1
+    centres = X[:k].toarray()
+    with pytest.raises(ValueError, match="sums every row"):
+        data.lloyd_pass(
+            np.ones(50),
+            np.zeros(4),
+            centres,
+            np.full(50, -1, dtype=np.int32),
+            np.empty((n_blocks, k, 4)),
+            np.empty((n_blocks, k)),
+            True,
+            np.empty((n_blocks, k), dtype=np.int64),
+        )
