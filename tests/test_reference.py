@@ -158,3 +158,21 @@ def test_bounded_solvers_with_many_clusters(name, k, dtype, algorithm):
 def _blobs_many():
     X, _ = make_blobs(n_samples=6000, n_features=8, centers=60, cluster_std=1.5, random_state=2)
     return X, 60
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", [2, 8, 16])
+def test_hamerly_at_small_d_is_lloyd_bit_for_bit(d, dtype):
+    """Up to DIRECT_MAX_FEATURES Hamerly searches the rows its bounds cannot confirm with
+    Lloyd's own small-d kernel and keeps its running sums in the same row order, so on data
+    without near ties the two fits are identical: labels, centres and inertia."""
+    rng = np.random.default_rng(d)
+    X = (rng.normal(size=(4000, d)) + rng.integers(0, 6, size=(4000, 1))).astype(dtype)
+    init = X[rng.choice(len(X), 24, replace=False)]
+    fits = [
+        KMeans(24, init=init, n_init=1, max_iter=15, tol=0.0, algorithm=a).fit(X)
+        for a in ("lloyd", "hamerly")
+    ]
+    np.testing.assert_array_equal(fits[1].labels_, fits[0].labels_)
+    np.testing.assert_array_equal(fits[1].cluster_centers_, fits[0].cluster_centers_)
+    assert fits[1].inertia_ == fits[0].inertia_

@@ -16,6 +16,7 @@ from kmeanskit._kernels.dense import (
     tile_argmin_direct,
     tile_dots,
     tile_two_nearest,
+    tile_two_nearest_direct,
     two_nearest_of_rows,
 )
 
@@ -150,6 +151,43 @@ def test_direct_argmin_matches_numpy(dtype, k, d, m):
     np.testing.assert_array_equal(chosen[clear], nearest[clear])
     if k >= 3:
         assert not np.any(best[:m] == k - 1)  # the copy of centre 1 never wins a tie
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k, d, m", [(1, 1, 5), (2, 3, 1), (3, 4, 7), (7, 5, 256), (16, 9, 200)])
+def test_direct_two_nearest_is_the_direct_argmin_and_its_runner_up(dtype, k, d, m):
+    """Hamerly's small-d search: the same nearest centre and value, bit for bit, as Lloyd's
+    (:func:`tile_argmin_direct`), so both solvers label alike; and the second smallest of
+    the very values the argmin compares (an odd last centre, paired with itself, counted
+    once; a repeated centre ties with its copy)."""
+    rng = np.random.default_rng(k * d + m + 1)
+    centers = rng.normal(size=(k, d)).astype(dtype)
+    if k >= 3:
+        centers[k - 1] = centers[1]
+    c_sq = np.einsum("ij,ij->i", centers, centers)
+    terms = direct_terms(centers, c_sq)
+    xt = np.zeros((terms.shape[1] - 1, 256), dtype=dtype)
+    xt[:d, :m] = rng.normal(size=(d, m))
+    xt[:d, m:] = np.nan  # columns past m are never read
+    v0, v1 = np.empty(256, dtype=dtype), np.empty(256, dtype=dtype)
+    lloyd_best, lloyd_v = np.full(256, -1, np.int32), np.empty(256, dtype=dtype)
+    tile_argmin_direct(xt, m, terms, lloyd_best, lloyd_v, v0, v1)
+    best, best_v = np.full(256, -1, np.int32), np.empty(256, dtype=dtype)
+    second_v = np.empty(256, dtype=dtype)
+    tile_two_nearest_direct(xt, m, terms, best, best_v, second_v, v0, v1)
+    np.testing.assert_array_equal(best[:m], lloyd_best[:m])
+    np.testing.assert_array_equal(best_v[:m], lloyd_v[:m])
+    # every centre's value as the kernel computes it: a tile of one centre each
+    each = np.empty((k, m), dtype=dtype)
+    value = np.empty(256, dtype=dtype)
+    for j in range(k):
+        tile_argmin_direct(xt, m, terms[j : j + 1], np.empty(256, np.int32), value, v0, v1)
+        each[j] = value[:m]
+    np.testing.assert_array_equal(each.min(axis=0), best_v[:m])
+    runner_up = np.sort(each, axis=0)[1] if k > 1 else np.full(m, np.inf, dtype=dtype)
+    np.testing.assert_array_equal(second_v[:m], runner_up)
+    if k >= 3:
+        assert np.all(second_v[:m][best[:m] == 1] == best_v[:m][best[:m] == 1])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

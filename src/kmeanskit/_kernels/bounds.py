@@ -3,45 +3,92 @@
 Each point keeps an upper bound on the distance to its own centre and a lower bound on the
 distance to every other centre. When the upper bound is below both the lower bound and half
 the distance from its centre to the nearest other centre, the point cannot change cluster and
-no distance is computed. The points that fail the test are queued into a 256-row tile and
-searched exactly as Lloyd does (GEMM + argmin), so labels follow Lloyd's rounding; their new
+no distance is computed. The points that fail the test are queued into a tile and searched
+exactly as Lloyd does (GEMM + argmin, or Lloyd's own small-d kernel up to
+``DIRECT_MAX_FEATURES``), so labels follow Lloyd's rounding; their new
 bounds are widened by the expansion's worst-case rounding error so they remain true bounds.
-Only the rows whose label changed update the clusters' sums (:func:`accumulate_changes`,
-in row order): identical to Lloyd's recount on the first pass, equal to rounding after it.
+Only the rows whose label changed update the clusters' sums, in row order, from the search
+tile while the rows are in cache (the same sums as
+:func:`kmeanskit._kernels.dense.accumulate_changes` would give): identical to Lloyd's recount
+on the first pass, equal to rounding after it.
 """
 
 import numpy as np
 from numba import njit, prange
 
-from .dense import _block_rows, accumulate_changes, tile_dots, tile_two_nearest
+from .dense import (
+    DIRECT_MAX_FEATURES,
+    DIRECT_TILE_ROWS,
+    _block_rows,
+    _move_row,
+    direct_terms,
+    tile_dots,
+    tile_two_nearest,
+    tile_two_nearest_direct,
+)
 
 
 @njit(cache=True, inline="always")
-def _search_tile(xbuf, m, pending, centers, c_sq, margin, tile, labels, upper, lower):
-    """GEMM + argmin for ``m`` queued rows; reset their bounds. Returns the label changes.
+def _search_tile(data, xbuf, xt, terms, m, pending, centers, c_sq, margin, tile, state, changes):
+    """The two nearest centres of ``m`` queued rows; reset their bounds and labels, and move
+    the rows whose label changed in the block's ``changes`` to the clusters' sums. Returns
+    the number of label changes.
 
-    ``tile`` holds the buffers: the products, the nearest label and the two smallest values
-    of ``||c||^2 - 2 x.c`` per row.
+    ``data`` is ``(X, weights, x_shift)``, ``state`` is ``(labels, upper, lower)`` and
+    ``changes`` is one block's ``(sums, cluster_weights, members)``. The rows are in ``xbuf``
+    (one per row, for GEMM) or, when ``terms`` is not empty, in the transposed ``xt`` for
+    Lloyd's small-d search (:func:`tile_two_nearest_direct`, the same values as
+    :func:`kmeanskit._kernels.dense.tile_argmin_direct`). ``tile`` holds the buffers: the
+    products, the nearest label, the two smallest values of ``||c||^2 - 2 x.c``, two rows of
+    scratch and three float64 rows (``||x||^2`` and the two new bounds).
+
+    The queued rows are in row order, so moving them here, while they are in cache, gives
+    the same sums as :func:`kmeanskit._kernels.dense.accumulate_changes` after the pass.
     """
-    dots_buf, nearest, v1, v2 = tile
-    d = xbuf.shape[1]
-    tile_two_nearest(tile_dots(xbuf, m, centers, dots_buf), c_sq, nearest, v1, v2)
+    X, weights, x_shift = data
+    labels, upper, lower = state
+    sums, cluster_weights, members = changes
+    dots_buf, nearest, v1, v2, scratch0, scratch1, x_sq, new_upper, new_lower = tile
+    direct = terms.shape[0] > 0
+    if direct:
+        tile_two_nearest_direct(xt, m, terms, nearest, v1, v2, scratch0, scratch1)
+    else:
+        tile_two_nearest(tile_dots(xbuf, m, centers, dots_buf), c_sq, nearest, v1, v2)
+    d = centers.shape[1]
     c_sq_max = 0.0
     for j in range(c_sq.shape[0]):
         c_sq_max = max(c_sq_max, np.float64(c_sq[j]))
+    # the squared norms and the bounds a row at a time along the tile, so they vectorise
+    for p in range(m):
+        x_sq[p] = 0.0
+    if direct:
+        for f in range(d):
+            row = xt[f]
+            for p in range(m):
+                value = np.float64(row[p])
+                x_sq[p] += value * value
+    else:
+        for p in range(m):
+            total = 0.0
+            for f in range(d):
+                value = np.float64(xbuf[p, f])
+                total += value * value
+            x_sq[p] = total
+    for p in range(m):
+        err = margin * (x_sq[p] + c_sq_max)
+        new_upper[p] = np.sqrt(max(x_sq[p] + np.float64(v1[p]), 0.0) + err)
+        new_lower[p] = np.sqrt(max(x_sq[p] + np.float64(v2[p]) - err, 0.0))
     changed = 0
     for p in range(m):
-        x_sq = 0.0
-        for f in range(d):
-            x_sq += np.float64(xbuf[p, f]) * np.float64(xbuf[p, f])
-        err = margin * (x_sq + c_sq_max)
         i = pending[p]
-        upper[i] = np.sqrt(max(x_sq + np.float64(v1[p]), 0.0) + err)
-        lower[i] = np.sqrt(max(x_sq + np.float64(v2[p]) - err, 0.0))
+        upper[i] = new_upper[p]
+        lower[i] = new_lower[p]
         best = nearest[p]
-        if labels[i] != best:
+        old = labels[i]
+        if old != best:
             changed += 1
             labels[i] = best
+            _move_row(X, x_shift, i, weights[i], old, best, sums, cluster_weights, members)
     return changed
 
 
@@ -69,7 +116,7 @@ def hamerly_pass(
     tightening bounds (cheaper when most rows would fail the test anyway). ``margin`` times
     ``||x||^2 + max ||c||^2`` bounds the rounding error of the GEMM expansion. ``block_sums``,
     ``block_weights`` and ``block_members`` receive each block's changes to the clusters'
-    sums (:func:`kmeanskit._kernels.dense.accumulate_changes`). Returns the
+    sums, as :func:`kmeanskit._kernels.dense.accumulate_changes` would give them. Returns the
     number of label changes and the number of rows that failed their bounds (under
     ``search_all``: failed the loose test).
     """
@@ -79,17 +126,33 @@ def hamerly_pass(
     changed = np.zeros(n_blocks, dtype=np.int64)
     searched = np.zeros(n_blocks, dtype=np.int64)
     pruned = np.zeros(n_blocks, dtype=np.int64)
+    direct = d <= DIRECT_MAX_FEATURES  # searched as Lloyd does, without BLAS
+    if direct:
+        tile_rows = DIRECT_TILE_ROWS
+    terms = direct_terms(centers, c_sq) if direct else np.zeros((0, 0), dtype=X.dtype)
+    padded = terms.shape[1] - 1
     for b in prange(n_blocks):
         start, stop = _block_rows(b, n_blocks, n)
-        xbuf = np.empty((tile_rows, d), dtype=X.dtype)
+        xbuf = np.empty((0 if direct else tile_rows, d), dtype=X.dtype)
+        xt = np.zeros((padded, tile_rows) if direct else (0, 0), dtype=X.dtype)
         tile = (
-            np.empty(k * tile_rows, dtype=X.dtype),
+            np.empty(0 if direct else k * tile_rows, dtype=X.dtype),
             np.empty(tile_rows, dtype=np.int32),
             np.empty(tile_rows, dtype=X.dtype),
             np.empty(tile_rows, dtype=X.dtype),
+            np.empty(tile_rows, dtype=X.dtype),
+            np.empty(tile_rows, dtype=X.dtype),
+            np.empty(tile_rows, dtype=np.float64),
+            np.empty(tile_rows, dtype=np.float64),
+            np.empty(tile_rows, dtype=np.float64),
         )
         pending = np.empty(tile_rows, dtype=np.int64)
-        previous = labels[start:stop].copy()
+        changes = (block_sums[b], block_weights[b], block_members[b])
+        for c in range(k):  # this block's changes, filled as its tiles are searched
+            block_weights[b, c] = 0.0
+            block_members[b, c] = 0
+            for f in range(d):
+                block_sums[b, c, f] = 0.0
         m = 0
         for i in range(start, stop):
             a = labels[i]
@@ -109,28 +172,31 @@ def hamerly_pass(
                     upper[i] = np.sqrt(s)
                     search = upper[i] > bound
             if search:
-                for f in range(d):
-                    xbuf[m, f] = X[i, f] - x_shift[f]
+                if direct:
+                    for f in range(d):
+                        xt[f, m] = X[i, f] - x_shift[f]
+                else:
+                    for f in range(d):
+                        xbuf[m, f] = X[i, f] - x_shift[f]
                 pending[m] = i
                 m += 1
             if m == tile_rows or (m > 0 and i == stop - 1):  # a full tile, or the block's end
                 changed[b] += _search_tile(
-                    xbuf, m, pending, centers, c_sq, margin, tile, labels, upper, lower
+                    (X, weights, x_shift),
+                    xbuf,
+                    xt,
+                    terms,
+                    m,
+                    pending,
+                    centers,
+                    c_sq,
+                    margin,
+                    tile,
+                    (labels, upper, lower),
+                    changes,
                 )
                 searched[b] += m
                 m = 0
-        accumulate_changes(
-            X,
-            weights,
-            x_shift,
-            previous,
-            labels,
-            start,
-            stop,
-            block_sums[b],
-            block_weights[b],
-            block_members[b],
-        )
     return changed.sum(), searched.sum() - pruned.sum()
 
 

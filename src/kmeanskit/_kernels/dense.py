@@ -219,6 +219,37 @@ def tile_argmin_direct(xt, m, terms, best, best_v, v0, v1):
             best_v[i] = min(b, old)
 
 
+@njit(cache=True, fastmath={"contract"})
+def tile_two_nearest_direct(xt, m, terms, best, best_v, second_v, v0, v1):
+    """As :func:`tile_argmin_direct` (the same values, the same nearest centre), and
+    ``second_v[i]``, the second smallest value (Hamerly's lower bound); branch-free. An odd
+    last centre, paired with itself, is counted once."""
+    k = terms.shape[0]
+    for i in range(m):
+        best_v[i] = np.inf
+        second_v[i] = np.inf
+        best[i] = 0
+    for j in range(0, k, 2):
+        j1 = min(j + 1, k - 1)
+        _pair_values(xt, m, terms, j, j1, v0, v1)
+        label0 = np.int32(j)
+        label1 = np.int32(j1)
+        paired = j1 != j
+        for i in range(m):
+            a = v0[i]
+            b = v1[i] if paired else np.inf
+            old = best_v[i]
+            second = second_v[i]
+            closer = a < old
+            label = label0 if closer else best[i]
+            second = old if closer else (a if a < second else second)
+            old = a if closer else old
+            closer = b < old
+            best[i] = label1 if closer else label
+            second_v[i] = old if closer else (b if b < second else second)
+            best_v[i] = b if closer else old
+
+
 @njit(parallel=True, cache=True)
 def lloyd_pass(
     X,
