@@ -153,35 +153,41 @@ def hamerly_pass(
             block_members[b, c] = 0
             for f in range(d):
                 block_sums[b, c, f] = 0.0
-        m = 0
-        for i in range(start, stop):
-            a = labels[i]
-            search = a < 0
-            if search_all and not search:
-                # search without testing, but count the rows that would fail the loose test
-                search = True
-                if upper[i] <= max(half_sep[a], lower[i]):
-                    pruned[b] += 1
-            if not search:
-                bound = max(half_sep[a], lower[i])
-                if upper[i] > bound:
-                    s = 0.0
-                    for f in range(d):
-                        diff = np.float64(X[i, f] - x_shift[f]) - np.float64(centers[a, f])
-                        s += diff * diff
-                    upper[i] = np.sqrt(s)
-                    search = upper[i] > bound
-            if search:
-                if direct:
-                    for f in range(d):
-                        xt[f, m] = X[i, f] - x_shift[f]
-                else:
-                    for f in range(d):
-                        xbuf[m, f] = X[i, f] - x_shift[f]
-                pending[m] = i
-                m += 1
-            if m == tile_rows or (m > 0 and i == stop - 1):  # a full tile, or the block's end
-                changed[b] += _search_tile(
+        # counted in locals: neighbouring blocks' counters share a cache line
+        block_changed = 0
+        block_searched = 0
+        block_pruned = 0
+        i = start
+        while i < stop:
+            m = 0  # queue the rows that fail their bounds, up to a tile of them
+            while i < stop and m < tile_rows:
+                a = labels[i]
+                search = a < 0
+                if search_all and not search:
+                    # search without testing, but count the rows that would pass the loose test
+                    search = True
+                    block_pruned += upper[i] <= max(half_sep[a], lower[i])
+                if not search:
+                    bound = max(half_sep[a], lower[i])
+                    if upper[i] > bound:
+                        s = 0.0
+                        for f in range(d):
+                            diff = np.float64(X[i, f] - x_shift[f]) - np.float64(centers[a, f])
+                            s += diff * diff
+                        upper[i] = np.sqrt(s)
+                        search = upper[i] > bound
+                if search:
+                    if direct:
+                        for f in range(d):
+                            xt[f, m] = X[i, f] - x_shift[f]
+                    else:
+                        for f in range(d):
+                            xbuf[m, f] = X[i, f] - x_shift[f]
+                    pending[m] = i
+                    m += 1
+                i += 1
+            if m > 0:
+                block_changed += _search_tile(
                     (X, weights, x_shift),
                     xbuf,
                     xt,
@@ -195,8 +201,10 @@ def hamerly_pass(
                     (labels, upper, lower),
                     changes,
                 )
-                searched[b] += m
-                m = 0
+                block_searched += m
+        changed[b] = block_changed
+        searched[b] = block_searched
+        pruned[b] = block_pruned
     return changed.sum(), searched.sum() - pruned.sum()
 
 
