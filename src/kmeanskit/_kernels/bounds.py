@@ -148,11 +148,10 @@ def hamerly_pass(
         )
         pending = np.empty(tile_rows, dtype=np.int64)
         changes = (block_sums[b], block_weights[b], block_members[b])
-        for c in range(k):  # this block's changes, filled as its tiles are searched
-            block_weights[b, c] = 0.0
-            block_members[b, c] = 0
-            for f in range(d):
-                block_sums[b, c, f] = 0.0
+        # this block's changes, filled as its tiles are searched
+        block_sums[b, :, :] = 0.0
+        block_weights[b, :] = 0.0
+        block_members[b, :] = 0
         # counted in locals: neighbouring blocks' counters share a cache line
         block_changed = 0
         block_searched = 0
