@@ -114,9 +114,14 @@ def _direct_values(terms, xt, m):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("k, d, m", [(1, 1, 5), (2, 3, 1), (3, 4, 7), (7, 5, 256), (16, 9, 200)])
+@pytest.mark.parametrize(
+    "k, d, m",
+    [(1, 1, 5), (4, 2, 33), (2, 3, 1), (3, 4, 7), (7, 5, 256), (16, 9, 200), (5, 16, 256)]
+    + [(6, 17, 100)],  # a width the kernel has no constant for (Lloyd's stops at 16)
+)
 def test_direct_argmin_matches_numpy(dtype, k, d, m):
-    """The BLAS-free search of small d: every odd/even k, features padded to 4, partial
+    """The BLAS-free search of small d: every odd/even k, every width (d up to 3, else
+    padded to a multiple of 4, and one past Lloyd's limit), partial
     tiles, a repeated centre (ties to the lowest index). Values to their rounding; labels
     exact wherever the nearest centre is nearer than the rounding, and the nearest up to
     rounding everywhere."""
@@ -128,14 +133,13 @@ def test_direct_argmin_matches_numpy(dtype, k, d, m):
     rows[::4] = centers[rng.integers(k, size=rows[::4].shape[0])]  # rows on a centre
     c_sq = np.einsum("ij,ij->i", centers, centers)
     terms = direct_terms(centers, c_sq)
-    assert terms.shape == (k, -(-d // 4) * 4 + 1)
+    assert terms.shape == (k, (d if d <= 3 else -(-d // 4) * 4) + 1)
     xt = np.zeros((terms.shape[1] - 1, 256), dtype=dtype)
     xt[:d, :m] = rows.T
     xt[:d, m:] = np.nan  # columns past m are never read
     best = np.full(256, -1, dtype=np.int32)
     best_v = np.empty(256, dtype=dtype)
-    v0, v1 = np.empty(256, dtype=dtype), np.empty(256, dtype=dtype)
-    tile_argmin_direct(xt, m, terms, best, best_v, v0, v1)
+    tile_argmin_direct(xt, m, terms, best, best_v)
     values, rounding = _direct_values(terms, xt, m)
     columns = np.arange(m)
     chosen = best[:m]
@@ -154,7 +158,11 @@ def test_direct_argmin_matches_numpy(dtype, k, d, m):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("k, d, m", [(1, 1, 5), (2, 3, 1), (3, 4, 7), (7, 5, 256), (16, 9, 200)])
+@pytest.mark.parametrize(
+    "k, d, m",
+    [(1, 1, 5), (4, 2, 33), (2, 3, 1), (3, 4, 7), (7, 5, 256), (16, 9, 200), (5, 16, 256)]
+    + [(6, 17, 100)],
+)
 def test_direct_two_nearest_is_the_direct_argmin_and_its_runner_up(dtype, k, d, m):
     """Hamerly's small-d search: the same nearest centre and value, bit for bit, as Lloyd's
     (:func:`tile_argmin_direct`), so both solvers label alike; and the second smallest of
@@ -169,19 +177,18 @@ def test_direct_two_nearest_is_the_direct_argmin_and_its_runner_up(dtype, k, d, 
     xt = np.zeros((terms.shape[1] - 1, 256), dtype=dtype)
     xt[:d, :m] = rng.normal(size=(d, m))
     xt[:d, m:] = np.nan  # columns past m are never read
-    v0, v1 = np.empty(256, dtype=dtype), np.empty(256, dtype=dtype)
     lloyd_best, lloyd_v = np.full(256, -1, np.int32), np.empty(256, dtype=dtype)
-    tile_argmin_direct(xt, m, terms, lloyd_best, lloyd_v, v0, v1)
+    tile_argmin_direct(xt, m, terms, lloyd_best, lloyd_v)
     best, best_v = np.full(256, -1, np.int32), np.empty(256, dtype=dtype)
     second_v = np.empty(256, dtype=dtype)
-    tile_two_nearest_direct(xt, m, terms, best, best_v, second_v, v0, v1)
+    tile_two_nearest_direct(xt, m, terms, best, best_v, second_v)
     np.testing.assert_array_equal(best[:m], lloyd_best[:m])
     np.testing.assert_array_equal(best_v[:m], lloyd_v[:m])
     # every centre's value as the kernel computes it: a tile of one centre each
     each = np.empty((k, m), dtype=dtype)
     value = np.empty(256, dtype=dtype)
     for j in range(k):
-        tile_argmin_direct(xt, m, terms[j : j + 1], np.empty(256, np.int32), value, v0, v1)
+        tile_argmin_direct(xt, m, terms[j : j + 1], np.empty(256, np.int32), value)
         each[j] = value[:m]
     np.testing.assert_array_equal(each.min(axis=0), best_v[:m])
     runner_up = np.sort(each, axis=0)[1] if k > 1 else np.full(m, np.inf, dtype=dtype)

@@ -39,8 +39,8 @@ def _search_tile(data, xbuf, xt, terms, m, pending, centers, c_sq, margin, tile,
     (one per row, for GEMM) or, when ``terms`` is not empty, in the transposed ``xt`` for
     Lloyd's small-d search (:func:`tile_two_nearest_direct`, the same values as
     :func:`kmeanskit._kernels.dense.tile_argmin_direct`). ``tile`` holds the buffers: the
-    products, the nearest label, the two smallest values of ``||c||^2 - 2 x.c``, two rows of
-    scratch and three float64 rows (``||x||^2`` and the two new bounds).
+    products, the nearest label, the two smallest values of ``||c||^2 - 2 x.c`` and three
+    float64 rows (``||x||^2`` and the two new bounds).
 
     The queued rows are in row order, so moving them here, while they are in cache, gives
     the same sums as :func:`kmeanskit._kernels.dense.accumulate_changes` after the pass.
@@ -48,10 +48,10 @@ def _search_tile(data, xbuf, xt, terms, m, pending, centers, c_sq, margin, tile,
     X, weights, x_shift = data
     labels, upper, lower = state
     sums, cluster_weights, members = changes
-    dots_buf, nearest, v1, v2, scratch0, scratch1, x_sq, new_upper, new_lower = tile
+    dots_buf, nearest, v1, v2, x_sq, new_upper, new_lower = tile
     direct = terms.shape[0] > 0
     if direct:
-        tile_two_nearest_direct(xt, m, terms, nearest, v1, v2, scratch0, scratch1)
+        tile_two_nearest_direct(xt, m, terms, nearest, v1, v2)
     else:
         tile_two_nearest(tile_dots(xbuf, m, centers, dots_buf), c_sq, nearest, v1, v2)
     d = centers.shape[1]
@@ -138,8 +138,6 @@ def hamerly_pass(
         tile = (
             np.empty(0 if direct else k * tile_rows, dtype=X.dtype),
             np.empty(tile_rows, dtype=np.int32),
-            np.empty(tile_rows, dtype=X.dtype),
-            np.empty(tile_rows, dtype=X.dtype),
             np.empty(tile_rows, dtype=X.dtype),
             np.empty(tile_rows, dtype=X.dtype),
             np.empty(tile_rows, dtype=np.float64),
