@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from kmeanskit import KMeans, kmeans_plusplus
+from kmeanskit._validation import check_input
 
 X_OK = np.random.default_rng(0).normal(size=(50, 3))
 
@@ -19,6 +20,28 @@ def test_non_finite_values_name_the_column(value, word):
     X[7, 2] = value
     with pytest.raises(ValueError, match=rf"contains {word} in column 2"):
         KMeans(2).fit(X)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("row, value", [(0, np.nan), (123_457, np.inf), (-1, -np.inf)])
+def test_non_finite_values_in_large_data_are_found(dtype, row, value):
+    """From 2**20 values the check runs in parallel (numba): a value anywhere is found, and
+    finite values near the float32 limit (whose float64 sum is finite) pass."""
+    X = np.ones((262_200, 4), dtype=dtype)
+    X[row, 3] = value
+    with pytest.raises(ValueError, match="in column 3"):
+        check_input(X)
+    X[row, 3] = np.finfo(np.float32).max
+    assert check_input(X) is X
+
+
+def test_large_sparse_data_with_nan_names_the_column():
+    X = sp.random(2_000, 1_000, density=0.6, format="csr", random_state=0, dtype=np.float32)
+    assert X.nnz >= 1 << 20
+    X.data[-5] = np.nan
+    column = X.indices[-5]
+    with pytest.raises(ValueError, match=f"NaN in column {column}"):
+        check_input(X)
 
 
 def test_non_finite_dataframe_value_names_the_column_by_name():
@@ -144,6 +167,7 @@ def test_explicit_init_with_n_init_warns():
         ({"n_init": "many"}, "n_init"),
         ({"max_iter": 0}, "max_iter"),
         ({"tol": -1.0}, "tol"),
+        ({"tol": float("nan")}, "tol"),
         ({"algorithm": "fast"}, "algorithm"),
         ({"n_clusters": 0}, "n_clusters"),
         ({"random_state": "seed"}, "random_state"),

@@ -16,6 +16,8 @@ from sklearn.utils.validation import validate_data
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 _FINITE_CHECK_ROWS = 65536
+_PARALLEL_FINITE_VALUES = 1 << 20
+"""From this many values the finiteness check runs in numba, on every core."""
 
 
 def _column_label(j: int, feature_names) -> str:
@@ -38,11 +40,21 @@ def _check_dataframe_columns(X, name: str) -> None:
         )
 
 
+def _all_finite(values: np.ndarray) -> bool:
+    """Whether every value is finite: large contiguous arrays in one parallel pass (numba,
+    imported only then), small ones by a float64 sum (a finite sum means finite values)."""
+    if values.size >= _PARALLEL_FINITE_VALUES and values.flags.c_contiguous:
+        from ._kernels.finite import all_finite
+
+        return bool(all_finite(values.reshape(-1)))
+    return values.size == 0 or bool(np.isfinite(np.sum(values, dtype=np.float64)))
+
+
 def _check_finite(X, name: str, feature_names) -> None:
     """Raise naming the first column that holds NaN or infinity."""
     values = X.data if sp.issparse(X) else X
-    if values.size == 0 or np.isfinite(np.sum(values, dtype=np.float64)):
-        return  # fast path: a finite sum means finite values (no overflow possible in float64)
+    if _all_finite(values):
+        return
     if sp.issparse(X):
         bad = ~np.isfinite(X.data)
         first = int(np.flatnonzero(bad)[0])

@@ -228,7 +228,11 @@ default=None
             value = getattr(self, name)
             if not is_integer(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) or self.tol < 0:
+        if (
+            isinstance(self.tol, bool)
+            or not isinstance(self.tol, numbers.Real)
+            or not self.tol >= 0
+        ):
             raise ValueError(f"tol must be a non-negative number, got {self.tol!r}.")
         if self.refine not in _REFINE_NAMES:
             raise ValueError(f"refine must be 'auto', 'swap' or None; got {self.refine!r}.")
@@ -396,7 +400,7 @@ default=None
                     del sample, sample_weights, on_sample
                 if self.verbose:
                     print("Initialization complete")
-                shift, mean_variance = data.moments(weights)
+                shift, mean_variance = data.moments(weights, with_variance=self.tol > 0)
                 best = SOLVERS["lloyd"](
                     data,
                     weights,
@@ -414,7 +418,7 @@ default=None
         """Seed and solve ``n_runs`` times; keep the lowest inertia (a different partition)."""
         solve = SOLVERS[choose_solver(self.algorithm, self.n_clusters, X.shape[1], sp.issparse(X))]
         data = as_solver_data(X)
-        shift, mean_variance = data.moments(weights)
+        shift, mean_variance = data.moments(weights, with_variance=self.tol > 0)
         tol = self.tol * mean_variance
         order = canonical_order(X) if isinstance(self.init, str) else None
         best: KMeansResult | None = None

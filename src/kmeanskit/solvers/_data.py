@@ -38,9 +38,10 @@ class _DenseRows:
         ``tile_rows`` rows."""
         raise NotImplementedError
 
-    def moments(self, weights) -> tuple[np.ndarray, float]:
-        """Weighted column mean (in the data's dtype) and mean column variance."""
-        return _moments(self, weights)
+    def moments(self, weights, with_variance: bool = True) -> tuple[np.ndarray, float]:
+        """Weighted column mean (in the data's dtype) and mean column variance (0.0 without
+        ``with_variance``: a fit with ``tol=0`` needs no variance, and skips its pass)."""
+        return _moments(self, weights, with_variance)
 
     def lloyd_pass(
         self,
@@ -156,15 +157,17 @@ class StreamedData(_DenseRows):
         return self.source.read(i, i + 1)[0].astype(np.float64) - shift
 
 
-def _moments(data, weights) -> tuple[np.ndarray, float]:
-    """Weighted column mean (in the data's dtype) and mean column variance, in two passes
-    over ``data.windows`` (float64 partial sums per block, reduced in block order)."""
+def _moments(data, weights, with_variance: bool) -> tuple[np.ndarray, float]:
+    """Weighted column mean (in the data's dtype) and mean column variance (or 0.0), in one
+    or two passes over ``data.windows`` (float64 partial sums per block, reduced in block
+    order)."""
     n, d = data.shape
     n_blocks = n_blocks_for(n, 1, d)
     total = dense.total_weight(weights)
     partial = np.zeros((n_blocks, d), dtype=np.float64)
     mean = np.zeros(d, dtype=np.float64)
-    for squared in (False, True):
+    var = np.zeros(d, dtype=np.float64)
+    for squared in (False, True) if with_variance else (False,):
         partial[:] = 0.0
         for start, rows in data.windows(n_blocks, CHUNK_ROWS):
             dense.column_moment_partials(rows, weights, start, n, mean, squared, partial)
@@ -203,7 +206,9 @@ class CsrData:
         self.shape = X.shape
         self._arrays = (X.data, X.indices, X.indptr)
 
-    def moments(self, weights) -> tuple[np.ndarray, float]:
+    def moments(self, weights, with_variance: bool = True) -> tuple[np.ndarray, float]:
+        if not with_variance:
+            return np.zeros(self.shape[1], dtype=self.dtype), 0.0
         total = weights.sum()
         mean = np.asarray(self.X.T @ weights).ravel() / total
         mean_sq = np.asarray(self.X.multiply(self.X).T @ weights).ravel() / total
