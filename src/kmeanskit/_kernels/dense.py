@@ -183,6 +183,46 @@ def _direct_value(xt, i, centre_terms, width):
 
 
 @njit(cache=True, inline="always")
+def _transpose_rows(flat, x_shift, first, m, xt, d):
+    """:func:`transposed_tile` for ``d`` features (a constant where it can be)."""
+    for i in range(m):
+        row = (first + i) * d
+        for f in range(d):
+            xt[f, i] = flat[row + f] - x_shift[f]
+
+
+@njit(cache=True)
+def transposed_tile(X, x_shift, first, m, xt):
+    """``xt[f, i] = X[first + i, f] - x_shift[f]`` for the ``m`` rows from ``first`` of the
+    C-contiguous ``X``: the shifted tile as the direct search reads it (padded features are
+    left as they are, zero).
+
+    The rows are read through the flat array with the number of features a compile-time
+    constant (1-4, 8, 12 or 16), so the loads of a row are one group that LLVM vectorises
+    with shuffles; measured on the 2-core machine, per value, against the two-dimensional
+    loop: 0.51-0.60 against 1.4-1.7 ns at d = 2-3 and 0.55-0.69 against 0.88 ns at d = 8.
+    """
+    flat = X.reshape(-1)
+    d = X.shape[1]
+    if d == 1:
+        _transpose_rows(flat, x_shift, first, m, xt, 1)
+    elif d == 2:
+        _transpose_rows(flat, x_shift, first, m, xt, 2)
+    elif d == 3:
+        _transpose_rows(flat, x_shift, first, m, xt, 3)
+    elif d == 4:
+        _transpose_rows(flat, x_shift, first, m, xt, 4)
+    elif d == 8:
+        _transpose_rows(flat, x_shift, first, m, xt, 8)
+    elif d == 12:
+        _transpose_rows(flat, x_shift, first, m, xt, 12)
+    elif d == 16:
+        _transpose_rows(flat, x_shift, first, m, xt, 16)
+    else:
+        _transpose_rows(flat, x_shift, first, m, xt, d)
+
+
+@njit(cache=True, inline="always")
 def _argmin_sweep(xt, m, terms, best, best_v, width):
     """:func:`tile_argmin_direct` for a tile of ``width`` features (a constant)."""
     k = terms.shape[0]
@@ -404,9 +444,7 @@ def lloyd_pass(
             # rows two tiles ahead come in while this tile computes (see .prefetch)
             prefetch_rows(X, local + 2 * tile_rows, local + 3 * tile_rows)
             if direct:
-                for i in range(m):
-                    for f in range(d):
-                        xt[f, i] = X[local + i, f] - x_shift[f]
+                transposed_tile(X, x_shift, local, m, xt)
                 tile_argmin_direct(xt, m, terms, nearest, nearest_v)
             else:
                 _shifted_chunk(X, x_shift, local, m, xbuf)
@@ -452,11 +490,9 @@ def lloyd_pass(
                         for f in range(d):
                             sums[best, f] += w * xbuf[i, f]
             if with_inertia:
-                inertia = block_inertia[b]
-                for i in range(m):
-                    distance = _row_sq_distance(X, x_shift, local + i, centers, nearest[i])
-                    inertia += weights[chunk_start + i] * distance
-                block_inertia[b] = inertia
+                block_inertia[b] = tile_inertia(
+                    X, x_shift, local, m, centers, nearest, weights[chunk_start:], block_inertia[b]
+                )
         changed[b] = block_changed
     return changed.sum()
 
@@ -470,6 +506,45 @@ def _row_sq_distance(X, x_shift, i, centers, c):
         diff = np.float64(X[i, f] - x_shift[f]) - np.float64(centers[c, f])
         s += diff * diff
     return s
+
+
+@njit(cache=True, inline="always")
+def _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, d):
+    """:func:`tile_inertia` for ``d`` features (a constant where it can be)."""
+    for i in range(m):
+        row = (first + i) * d
+        c = nearest[i]
+        distance = 0.0
+        for f in range(d):
+            diff = np.float64(flat[row + f] - x_shift[f]) - np.float64(centers[c, f])
+            distance += diff * diff
+        inertia += weights[i] * distance
+    return inertia
+
+
+@njit(cache=True)
+def tile_inertia(X, x_shift, first, m, centers, nearest, weights, inertia):
+    """``inertia`` plus the weighted squared distances of the ``m`` shifted rows from
+    ``first`` of the C-contiguous ``X`` to their centres ``nearest[:m]`` (``weights[:m]``),
+    row by row in order: the float64 differences of :func:`_row_sq_distance`, the same bits,
+    with the rows read as :func:`transposed_tile` reads them (d a compile-time constant)."""
+    flat = X.reshape(-1)
+    d = X.shape[1]
+    if d == 1:
+        return _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, 1)
+    elif d == 2:
+        return _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, 2)
+    elif d == 3:
+        return _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, 3)
+    elif d == 4:
+        return _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, 4)
+    elif d == 8:
+        return _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, 8)
+    elif d == 12:
+        return _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, 12)
+    elif d == 16:
+        return _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, 16)
+    return _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, d)
 
 
 @njit(parallel=True, cache=True, fastmath=True)
