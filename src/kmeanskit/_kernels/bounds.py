@@ -21,10 +21,12 @@ from .dense import (
     DIRECT_TILE_ROWS,
     _block_rows,
     _move_row,
+    _shifted_chunk,
     direct_terms,
     tile_dots,
     tile_two_nearest,
     tile_two_nearest_direct,
+    transposed_tile,
 )
 
 
@@ -157,13 +159,21 @@ def hamerly_pass(
         i = start
         while i < stop:
             m = 0  # queue the rows that fail their bounds, up to a tile of them
+            if search_all:  # every row: the next tile of rows, copied as Lloyd copies it
+                m = min(tile_rows, stop - i)
+                for p in range(m):
+                    a = labels[i + p]
+                    if a >= 0:  # count the rows that would pass the loose test
+                        block_pruned += upper[i + p] <= max(half_sep[a], lower[i + p])
+                    pending[p] = i + p
+                if direct:
+                    transposed_tile(X, x_shift, i, m, xt)
+                else:
+                    _shifted_chunk(X, x_shift, i, m, xbuf)
+                i += m
             while i < stop and m < tile_rows:
                 a = labels[i]
                 search = a < 0
-                if search_all and not search:
-                    # search without testing, but count the rows that would pass the loose test
-                    search = True
-                    block_pruned += upper[i] <= max(half_sep[a], lower[i])
                 if not search:
                     bound = max(half_sep[a], lower[i])
                     if upper[i] > bound:
