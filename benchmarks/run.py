@@ -35,6 +35,8 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+KDTREE_MAX_FEATURES = 3
+"""The kd-tree is timed up to this many features (its pruning fails in more dimensions)."""
 
 
 # ----------------------------------------------------------------------------- workloads
@@ -95,7 +97,6 @@ def peers(w: Workload, init: np.ndarray | None, iters: int, seed: int = 0) -> di
     from sklearn.cluster import KMeans as SkKMeans
 
     from kmeanskit import KMeans
-    from kmeanskit.solvers import AUTO_KDTREE_MAX_FEATURES
 
     fixed = {"n_init": 1, "max_iter": iters, "tol": 0.0} if init is not None else {}
     start = {"init": init} if init is not None else {"random_state": seed}
@@ -106,7 +107,7 @@ def peers(w: Workload, init: np.ndarray | None, iters: int, seed: int = 0) -> di
         "sklearn-lloyd": lambda X: SkKMeans(w.k, algorithm="lloyd", **start, **fixed).fit(X),
         "sklearn-elkan": lambda X: SkKMeans(w.k, algorithm="elkan", **start, **fixed).fit(X),
     }
-    if w.d <= AUTO_KDTREE_MAX_FEATURES:  # the tree's pruning fails in more dimensions
+    if w.d <= KDTREE_MAX_FEATURES:
         out["kmeanskit-kdtree"] = lambda X: KMeans(w.k, algorithm="kdtree", **start, **fixed).fit(X)
     if init is None:  # library defaults: kmeanskit and sklearn as a user would call them
         out = {

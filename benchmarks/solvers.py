@@ -1,7 +1,7 @@
 """Lloyd, Hamerly, Yinyang and the kd-tree against each other over k and d: the evidence for
 "auto".
 
-    python benchmarks/solvers.py [--n 200000] [--iters 20] [--repeats 3]
+    python benchmarks/solvers.py [--n 200000] [--iters 20] [--repeats 3] [--d 2 3] [--k 16 64]
 
 For every (d, k) in the grid, one embeddings-like Gaussian mixture (float32, as in
 benchmarks/run.py), k-means++ centres from seed 0, ``iters`` iterations with ``tol=0`` by each
@@ -63,6 +63,8 @@ def main(argv=None) -> None:
     parser.add_argument("--n", type=int, default=200_000)
     parser.add_argument("--iters", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--d", type=int, nargs="+", default=list(GRID_D), help="features")
+    parser.add_argument("--k", type=int, nargs="+", default=list(GRID_K), help="clusters")
     parser.add_argument("--out", type=Path, default=HERE / "SOLVERS.md")
     args = parser.parse_args(argv)
 
@@ -70,8 +72,8 @@ def main(argv=None) -> None:
 
     KMeans(4, algorithm="yinyang").fit(mixture(2000, 3, 4))  # warm-up: the numba cache
     rows = []
-    for d in GRID_D:
-        for k in GRID_K:
+    for d in args.d:
+        for k in args.k:
             X = mixture(args.n, d, k)
             t = time_solvers(X, k, args.iters, args.repeats)
             best = min(t, key=t.get)
@@ -83,7 +85,11 @@ def main(argv=None) -> None:
         "# Exact solvers over k and d",
         "",
         f"Command: `python benchmarks/solvers.py --n {args.n} --iters {args.iters} "
-        f"--repeats {args.repeats}`  ",
+        f"--repeats {args.repeats}"
+        + (f" --d {' '.join(map(str, args.d))}" if args.d != list(GRID_D) else "")
+        + (f" --k {' '.join(map(str, args.k))}" if args.k != list(GRID_K) else "")
+        + (f" --out {args.out.name}" if args.out != HERE / "SOLVERS.md" else "")
+        + "`  ",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores; float32 Gaussian mixture, "
         "k-means++ centres, fixed iterations, median seconds per iteration.",
         "",

@@ -21,15 +21,16 @@ SOLVERS = {
     "elkan": yinyang,
 }
 
-AUTO_KDTREE_MAX_FEATURES = 3
-AUTO_KDTREE_3D_MIN_CLUSTERS = 256
-"""From benchmarks/SOLVERS.md (float32 mixtures, n = 200k, same init, 20 iterations, the
-tree's build included, 2 cores): the kd-tree is the fastest solver at d = 2 for every k
-measured, 16 to 1024 (1.2-1.6x Lloyd at k = 16-32, 4.0x at k = 1024), and at d = 3 from
-k = 256 on (1.5-2.0x). Since Lloyd computes small-d distances without BLAS it is the faster at
-d = 3 up to k = 128 (k = 64: 0.0056 against 0.0068 s per iteration; k = 128 level); the rule
-was k >= 64 before. From d = 4 on the tree loses everywhere (a box in many dimensions is
-rarely owned by one centre)."""
+AUTO_KDTREE_MAX_FEATURES = 2
+AUTO_KDTREE_MIN_CLUSTERS = 128
+"""From benchmarks/SOLVERS_LOW_D.md (float32 mixtures, n = 200k, same init, 20 iterations,
+the tree's build included, 2 cores), rerun after Lloyd's small-d kernel got 1.4-2x faster:
+at d = 2 Lloyd is now the fastest up to k = 64 (1.7-2.3x the kd-tree), the two are level at
+k = 128 and the tree wins from k = 256 on (1.2x, 1.8x at k = 512, 2.2x at k = 1024). At d = 3
+the tree no longer wins anywhere (Lloyd 1.3-3.1x faster up to k = 512, level at 1024); there
+Hamerly was ahead of Lloyd from k = 256 on by 1.04-1.20x in this one run, too little (and
+the runs before disagreed at small d) to leave Lloyd, which it equals bit for bit. From d = 4
+on the tree loses everywhere (a box in many dimensions is rarely owned by one centre)."""
 AUTO_YINYANG_MIN_FEATURES = 32
 AUTO_YINYANG_MIN_CLUSTERS = 32
 AUTO_YINYANG_HIGH_D_FEATURES = 64
@@ -47,7 +48,7 @@ def choose_solver(algorithm: str, n_clusters: int, n_features: int, sparse: bool
 
     Examples
     --------
-    >>> choose_solver("auto", 8, 2, sparse=False), choose_solver("auto", 256, 32, sparse=False)
+    >>> choose_solver("auto", 128, 2, sparse=False), choose_solver("auto", 256, 32, sparse=False)
     ('kdtree', 'yinyang')
     >>> choose_solver("auto", 8, 3, sparse=False), choose_solver("auto", 1024, 16, sparse=False)
     ('lloyd', 'lloyd')
@@ -56,9 +57,7 @@ def choose_solver(algorithm: str, n_clusters: int, n_features: int, sparse: bool
         return "lloyd"
     if algorithm != "auto":
         return algorithm
-    if n_features < AUTO_KDTREE_MAX_FEATURES or (
-        n_features == AUTO_KDTREE_MAX_FEATURES and n_clusters >= AUTO_KDTREE_3D_MIN_CLUSTERS
-    ):
+    if n_features <= AUTO_KDTREE_MAX_FEATURES and n_clusters >= AUTO_KDTREE_MIN_CLUSTERS:
         return "kdtree"
     if (n_features >= AUTO_YINYANG_MIN_FEATURES and n_clusters >= AUTO_YINYANG_MIN_CLUSTERS) or (
         n_features >= AUTO_YINYANG_HIGH_D_FEATURES
