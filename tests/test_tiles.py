@@ -166,8 +166,8 @@ def test_direct_argmin_matches_numpy(dtype, k, d, m):
 def test_direct_two_nearest_is_the_direct_argmin_and_its_runner_up(dtype, k, d, m):
     """Hamerly's small-d search: the same nearest centre and value, bit for bit, as Lloyd's
     (:func:`tile_argmin_direct`), so both solvers label alike; and the second smallest of
-    the very values the argmin compares (an odd last centre, paired with itself, counted
-    once; a repeated centre ties with its copy)."""
+    the very values the argmin compares (an odd last centre, swept alone, counted once; a
+    repeated centre ties with its copy)."""
     rng = np.random.default_rng(k * d + m + 1)
     centers = rng.normal(size=(k, d)).astype(dtype)
     if k >= 3:

@@ -283,18 +283,21 @@ def tile_argmin_direct(xt, m, terms, best, best_v):
 
 @njit(cache=True, inline="always")
 def _two_nearest_sweep(xt, m, terms, best, best_v, second_v, width):
-    """:func:`tile_two_nearest_direct` for a tile of ``width`` features (a constant)."""
+    """:func:`tile_two_nearest_direct` for a tile of ``width`` features (a constant).
+
+    The centres in pairs, then an odd last one alone: a pair's loop has no condition in it
+    (measured on the 2-core machine, d = 16, k = 32: 0.50 ns per distance against 0.78 for
+    the former loop, which tested in every row whether the pair was the last centre with
+    itself; Lloyd's argmin takes 0.48)."""
     k = terms.shape[0]
-    for j in range(0, k, 2):
-        j1 = min(j + 1, k - 1)
+    for j in range(0, k - 1, 2):
         terms0 = terms[j]
-        terms1 = terms[j1]
+        terms1 = terms[j + 1]
         label0 = np.int32(j)
-        label1 = np.int32(j1)
-        paired = j1 != j
+        label1 = np.int32(j + 1)
         for i in range(m):
             a = _direct_value(xt, i, terms0, width)
-            b = _direct_value(xt, i, terms1, width) if paired else np.inf
+            b = _direct_value(xt, i, terms1, width)
             old = best_v[i]
             second = second_v[i]
             closer = a < old
@@ -305,13 +308,24 @@ def _two_nearest_sweep(xt, m, terms, best, best_v, second_v, width):
             best[i] = label1 if closer else label
             second_v[i] = old if closer else (b if b < second else second)
             best_v[i] = b if closer else old
+    if k % 2 == 1:
+        terms0 = terms[k - 1]
+        label0 = np.int32(k - 1)
+        for i in range(m):
+            a = _direct_value(xt, i, terms0, width)
+            old = best_v[i]
+            second = second_v[i]
+            closer = a < old
+            best[i] = label0 if closer else best[i]
+            second_v[i] = old if closer else (a if a < second else second)
+            best_v[i] = a if closer else old
 
 
 @njit(cache=True, fastmath={"contract"})
 def tile_two_nearest_direct(xt, m, terms, best, best_v, second_v):
     """As :func:`tile_argmin_direct` (the same values, the same nearest centre), and
     ``second_v[i]``, the second smallest value (Hamerly's lower bound); branch-free. An odd
-    last centre, paired with itself, is counted once."""
+    last centre is swept alone, so it is counted once."""
     for i in range(m):
         best_v[i] = np.inf
         second_v[i] = np.inf
