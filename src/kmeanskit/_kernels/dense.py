@@ -170,6 +170,34 @@ def direct_terms(centers, c_sq):
 
 
 @njit(cache=True, inline="always")
+def with_constant_width(kernel, width, args):
+    """``kernel(args, width)``, with ``width`` a compile-time constant when it is one the
+    direct kernels meet up to ``DIRECT_MAX_FEATURES`` (1-3, then multiples of 4: see
+    :func:`direct_width`); any other width is passed as it is.
+
+    The kernels' loops over features are then unrolled for their exact length, the
+    coefficients stay in registers and a row's values load as one group (see
+    :func:`transposed_tile` and :func:`tile_argmin_direct` for what that is worth). ``args``
+    is the tuple the kernel unpacks (numba does not call a function argument with
+    ``*args``). Returns what the kernel returns."""
+    if width == 1:
+        return kernel(args, 1)
+    if width == 2:
+        return kernel(args, 2)
+    if width == 3:
+        return kernel(args, 3)
+    if width == 4:
+        return kernel(args, 4)
+    if width == 8:
+        return kernel(args, 8)
+    if width == 12:
+        return kernel(args, 12)
+    if width == 16:
+        return kernel(args, 16)
+    return kernel(args, width)
+
+
+@njit(cache=True, inline="always")
 def _direct_value(xt, i, centre_terms, width):
     """``||c||^2 - 2 c . x_i`` for the column ``i`` of the transposed tile ``xt`` and the
     centre whose :func:`direct_terms` row is ``centre_terms``: one chain of additions in
@@ -183,8 +211,9 @@ def _direct_value(xt, i, centre_terms, width):
 
 
 @njit(cache=True, inline="always")
-def _transpose_rows(flat, x_shift, first, m, xt, d):
+def _transpose_rows(args, d):
     """:func:`transposed_tile` for ``d`` features (a constant where it can be)."""
+    flat, x_shift, first, m, xt = args
     for i in range(m):
         row = (first + i) * d
         for f in range(d):
@@ -198,33 +227,17 @@ def transposed_tile(X, x_shift, first, m, xt):
     left as they are, zero).
 
     The rows are read through the flat array with the number of features a compile-time
-    constant (1-4, 8, 12 or 16), so the loads of a row are one group that LLVM vectorises
+    constant (:func:`with_constant_width`), so the loads of a row are one group that LLVM vectorises
     with shuffles; measured on the 2-core machine, per value, against the two-dimensional
     loop: 0.51-0.60 against 1.4-1.7 ns at d = 2-3 and 0.55-0.69 against 0.88 ns at d = 8.
     """
-    flat = X.reshape(-1)
-    d = X.shape[1]
-    if d == 1:
-        _transpose_rows(flat, x_shift, first, m, xt, 1)
-    elif d == 2:
-        _transpose_rows(flat, x_shift, first, m, xt, 2)
-    elif d == 3:
-        _transpose_rows(flat, x_shift, first, m, xt, 3)
-    elif d == 4:
-        _transpose_rows(flat, x_shift, first, m, xt, 4)
-    elif d == 8:
-        _transpose_rows(flat, x_shift, first, m, xt, 8)
-    elif d == 12:
-        _transpose_rows(flat, x_shift, first, m, xt, 12)
-    elif d == 16:
-        _transpose_rows(flat, x_shift, first, m, xt, 16)
-    else:
-        _transpose_rows(flat, x_shift, first, m, xt, d)
+    with_constant_width(_transpose_rows, X.shape[1], (X.reshape(-1), x_shift, first, m, xt))
 
 
 @njit(cache=True, inline="always")
-def _argmin_sweep(xt, m, terms, best, best_v, width):
+def _argmin_sweep(args, width):
     """:func:`tile_argmin_direct` for a tile of ``width`` features (a constant)."""
+    xt, m, terms, best, best_v = args
     k = terms.shape[0]
     for j in range(0, k, 2):
         j1 = min(j + 1, k - 1)
@@ -262,33 +275,18 @@ def tile_argmin_direct(xt, m, terms, best, best_v):
     for i in range(m):
         best_v[i] = np.inf
         best[i] = 0
-    width = xt.shape[0]
-    if width == 1:
-        _argmin_sweep(xt, m, terms, best, best_v, 1)
-    elif width == 2:
-        _argmin_sweep(xt, m, terms, best, best_v, 2)
-    elif width == 3:
-        _argmin_sweep(xt, m, terms, best, best_v, 3)
-    elif width == 4:
-        _argmin_sweep(xt, m, terms, best, best_v, 4)
-    elif width == 8:
-        _argmin_sweep(xt, m, terms, best, best_v, 8)
-    elif width == 12:
-        _argmin_sweep(xt, m, terms, best, best_v, 12)
-    elif width == 16:
-        _argmin_sweep(xt, m, terms, best, best_v, 16)
-    else:
-        _argmin_sweep(xt, m, terms, best, best_v, width)
+    with_constant_width(_argmin_sweep, xt.shape[0], (xt, m, terms, best, best_v))
 
 
 @njit(cache=True, inline="always")
-def _two_nearest_sweep(xt, m, terms, best, best_v, second_v, width):
+def _two_nearest_sweep(args, width):
     """:func:`tile_two_nearest_direct` for a tile of ``width`` features (a constant).
 
     The centres in pairs, then an odd last one alone: a pair's loop has no condition in it
     (measured on the 2-core machine, d = 16, k = 32: 0.50 ns per distance against 0.78 for
     the former loop, which tested in every row whether the pair was the last centre with
     itself; Lloyd's argmin takes 0.48)."""
+    xt, m, terms, best, best_v, second_v = args
     k = terms.shape[0]
     for j in range(0, k - 1, 2):
         terms0 = terms[j]
@@ -330,23 +328,7 @@ def tile_two_nearest_direct(xt, m, terms, best, best_v, second_v):
         best_v[i] = np.inf
         second_v[i] = np.inf
         best[i] = 0
-    width = xt.shape[0]
-    if width == 1:
-        _two_nearest_sweep(xt, m, terms, best, best_v, second_v, 1)
-    elif width == 2:
-        _two_nearest_sweep(xt, m, terms, best, best_v, second_v, 2)
-    elif width == 3:
-        _two_nearest_sweep(xt, m, terms, best, best_v, second_v, 3)
-    elif width == 4:
-        _two_nearest_sweep(xt, m, terms, best, best_v, second_v, 4)
-    elif width == 8:
-        _two_nearest_sweep(xt, m, terms, best, best_v, second_v, 8)
-    elif width == 12:
-        _two_nearest_sweep(xt, m, terms, best, best_v, second_v, 12)
-    elif width == 16:
-        _two_nearest_sweep(xt, m, terms, best, best_v, second_v, 16)
-    else:
-        _two_nearest_sweep(xt, m, terms, best, best_v, second_v, width)
+    with_constant_width(_two_nearest_sweep, xt.shape[0], (xt, m, terms, best, best_v, second_v))
 
 
 @njit(parallel=True, cache=True)
@@ -523,8 +505,9 @@ def _row_sq_distance(X, x_shift, i, centers, c):
 
 
 @njit(cache=True, inline="always")
-def _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, d):
+def _inertia_rows(args, d):
     """:func:`tile_inertia` for ``d`` features (a constant where it can be)."""
+    flat, x_shift, first, m, centers, nearest, weights, inertia = args
     for i in range(m):
         row = (first + i) * d
         c = nearest[i]
@@ -542,23 +525,8 @@ def tile_inertia(X, x_shift, first, m, centers, nearest, weights, inertia):
     ``first`` of the C-contiguous ``X`` to their centres ``nearest[:m]`` (``weights[:m]``),
     row by row in order: the float64 differences of :func:`_row_sq_distance`, the same bits,
     with the rows read as :func:`transposed_tile` reads them (d a compile-time constant)."""
-    flat = X.reshape(-1)
-    d = X.shape[1]
-    if d == 1:
-        return _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, 1)
-    elif d == 2:
-        return _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, 2)
-    elif d == 3:
-        return _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, 3)
-    elif d == 4:
-        return _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, 4)
-    elif d == 8:
-        return _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, 8)
-    elif d == 12:
-        return _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, 12)
-    elif d == 16:
-        return _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, 16)
-    return _inertia_rows(flat, x_shift, first, m, centers, nearest, weights, inertia, d)
+    args = (X.reshape(-1), x_shift, first, m, centers, nearest, weights, inertia)
+    return with_constant_width(_inertia_rows, X.shape[1], args)
 
 
 @njit(parallel=True, cache=True, fastmath=True)
