@@ -147,16 +147,18 @@ def test_auto_algorithm_rule():
     from kmeanskit.solvers import SOLVERS, choose_solver, yinyang
 
     assert KMeans().algorithm == "auto"
-    assert choose_solver("auto", 1024, 16, sparse=False) == "lloyd"
-    assert choose_solver("auto", 31, 32, sparse=False) == "lloyd"
+    assert choose_solver("auto", 1024, 16, sparse=False) == "hamerly"
+    assert choose_solver("auto", 1024, 15, sparse=False) == "lloyd"
+    assert choose_solver("auto", 8, 16, sparse=False) == "hamerly"
+    assert choose_solver("auto", 31, 32, sparse=False) == "hamerly"
     assert choose_solver("auto", 32, 32, sparse=False) == "yinyang"
-    assert choose_solver("auto", 1024, 31, sparse=False) == "lloyd"
+    assert choose_solver("auto", 1024, 31, sparse=False) == "hamerly"
     assert choose_solver("auto", 1024, 3, sparse=False) == "lloyd"
     assert choose_solver("auto", 128, 2, sparse=False) == "kdtree"
     assert choose_solver("auto", 127, 2, sparse=False) == "lloyd"
     assert choose_solver("auto", 16, 64, sparse=False) == "yinyang"
-    assert choose_solver("auto", 15, 64, sparse=False) == "lloyd"
-    assert choose_solver("auto", 16, 63, sparse=False) == "lloyd"
+    assert choose_solver("auto", 15, 64, sparse=False) == "hamerly"
+    assert choose_solver("auto", 16, 63, sparse=False) == "hamerly"
     assert choose_solver("auto", 8, 2, sparse=False) == "lloyd"
     assert choose_solver("auto", 128, 1, sparse=False) == "kdtree"
     assert choose_solver("kdtree", 8, 2, sparse=True) == "lloyd"  # trees: dense only

@@ -131,10 +131,11 @@ default=None
         bound per point (O(n) memory); ``"kdtree"`` assigns whole boxes of a kd-tree of the
         rows at once (Kanungo et al. 2002; for few features; a tree-ordered copy of the
         rows); ``"elkan"`` is accepted for scikit-learn compatibility and runs
-        ``"yinyang"``. ``"auto"`` picks the kd-tree for dense data with ``n_features <= 2``,
-        or 3 with ``n_clusters >= 64``, then Yinyang for ``n_features >= 32`` and
-        ``n_clusters >= 32``, and Lloyd otherwise, a rule measured in
-        ``benchmarks/SOLVERS.md``. Sparse input always runs Lloyd.
+        ``"yinyang"``. ``"auto"`` picks the kd-tree for dense data with ``n_features <= 2``
+        and ``n_clusters >= 128``, then Yinyang for ``n_features >= 32`` and
+        ``n_clusters >= 32`` (or ``n_features >= 64`` and ``n_clusters >= 16``), then
+        Hamerly for ``n_features >= 16``, and Lloyd otherwise, a rule measured in
+        ``benchmarks/SOLVERS*.md``. Sparse input always runs Lloyd.
     refine : {"auto", "swap"} or None, default="auto"
         Improve the best run by *swap trials* (:mod:`kmeanskit.refine`): move the centre
         whose removal costs least into the cluster of largest error, run 2 Lloyd iterations,

@@ -38,9 +38,13 @@ AUTO_YINYANG_HIGH_D_MIN_CLUSTERS = 16
 """From benchmarks/SOLVERS.md (same grid): at d = 32 and 64 the bound-based solvers beat
 Lloyd for every k >= 32 (1.2-2.1x), and at d = 64 also for k = 16 (1.2x, in this run and the
 one before). Yinyang and Hamerly are within 15% of each other there (Hamerly mostly ahead in
-this run, Yinyang in the one before); Yinyang is kept. At d = 32, k = 16 the three are level.
-At d <= 16 the runs disagree: Hamerly was ahead at d = 16, k = 32 and 256 in this run (1.1x,
-1.6x) but behind Lloyd at k = 64-256 in the one before, so it stays Lloyd."""
+this run, Yinyang in the one before); Yinyang is kept. At d = 32, k = 16 the three are level."""
+AUTO_HAMERLY_MIN_FEATURES = 16
+"""From benchmarks/SOLVERS_MID_D.md (same grid at d = 4-24), rerun after Hamerly's search
+got as fast as Lloyd's argmin (its two-nearest sweep lost a per-row condition): from d = 16
+on Hamerly is ahead of Lloyd or level at every k (1.0-1.4x at d = 16, 1.3-1.9x at d = 24),
+where Yinyang's rule above does not apply; at d = 12 the two are level and at d <= 8 Lloyd
+is ahead (Hamerly's bookkeeping per row weighs more than the few features it saves)."""
 
 
 def choose_solver(algorithm: str, n_clusters: int, n_features: int, sparse: bool) -> str:
@@ -51,7 +55,7 @@ def choose_solver(algorithm: str, n_clusters: int, n_features: int, sparse: bool
     >>> choose_solver("auto", 128, 2, sparse=False), choose_solver("auto", 256, 32, sparse=False)
     ('kdtree', 'yinyang')
     >>> choose_solver("auto", 8, 3, sparse=False), choose_solver("auto", 1024, 16, sparse=False)
-    ('lloyd', 'lloyd')
+    ('lloyd', 'hamerly')
     """
     if sparse:  # bounds and trees are kept for dense rows only; CSR always runs Lloyd
         return "lloyd"
@@ -64,6 +68,8 @@ def choose_solver(algorithm: str, n_clusters: int, n_features: int, sparse: bool
         and n_clusters >= AUTO_YINYANG_HIGH_D_MIN_CLUSTERS
     ):
         return "yinyang"
+    if n_features >= AUTO_HAMERLY_MIN_FEATURES:
+        return "hamerly"
     return "lloyd"
 
 
