@@ -149,5 +149,5 @@ def test_auto_picks_the_tree_for_few_dimensions_and_many_clusters_only():
     assert choose_solver("auto", 256, 2, sparse=False) == "kdtree"
     assert choose_solver("auto", 64, 2, sparse=False) == "lloyd"
     assert choose_solver("auto", 1024, 3, sparse=False) == "lloyd"
-    assert choose_solver("auto", 32, 16, sparse=False) == "lloyd"
+    assert choose_solver("auto", 1024, 4, sparse=False) == "lloyd"  # the tree loses from d = 4
     assert choose_solver("kdtree", 8, 2, sparse=True) == "lloyd"
