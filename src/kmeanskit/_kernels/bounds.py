@@ -102,6 +102,7 @@ def hamerly_pass(
     centers,
     c_sq,
     half_sep,
+    moved,
     margin,
     labels,
     upper,
@@ -115,7 +116,10 @@ def hamerly_pass(
     """One assignment pass with Hamerly's pruning, and its changes to the clusters' sums.
 
     A label of -1 (the first pass) forces a search; ``search_all`` searches every row without
-    tightening bounds (cheaper when most rows would fail the test anyway). ``margin`` times
+    tightening bounds (cheaper when most rows would fail the test anyway). ``moved`` (k,) is
+    how far each centre moved since the last pass (zeros on the first): each row's bounds are
+    loosened by it as the row is read (:func:`loosened_bounds`), so no pass of its own goes
+    over them. ``margin`` times
     ``||x||^2 + max ||c||^2`` bounds the rounding error of the GEMM expansion. ``block_sums``,
     ``block_weights`` and ``block_members`` receive each block's changes to the clusters'
     sums, as :func:`kmeanskit._kernels.dense.accumulate_changes` would give them. Returns the
@@ -133,6 +137,7 @@ def hamerly_pass(
         tile_rows = DIRECT_TILE_ROWS
     terms = direct_terms(centers, c_sq) if direct else np.zeros((0, 0), dtype=X.dtype)
     padded = terms.shape[1] - 1
+    farthest, runner_up = _two_largest(moved)
     for b in prange(n_blocks):
         start, stop = _block_rows(b, n_blocks, n)
         xbuf = np.empty((0 if direct else tile_rows, d), dtype=X.dtype)
@@ -164,7 +169,8 @@ def hamerly_pass(
                 for p in range(m):
                     a = labels[i + p]
                     if a >= 0:  # count the rows that would pass the loose test
-                        block_pruned += upper[i + p] <= max(half_sep[a], lower[i + p])
+                        u, low = loosened_bounds(upper, lower, i + p, a, moved, farthest, runner_up)
+                        block_pruned += u <= max(half_sep[a], low)
                     pending[p] = i + p
                 if direct:
                     transposed_tile(X, x_shift, i, m, xt)
@@ -175,14 +181,17 @@ def hamerly_pass(
                 a = labels[i]
                 search = a < 0
                 if not search:
-                    bound = max(half_sep[a], lower[i])
-                    if upper[i] > bound:
+                    u, low = loosened_bounds(upper, lower, i, a, moved, farthest, runner_up)
+                    bound = max(half_sep[a], low)
+                    if u > bound:
                         s = 0.0
                         for f in range(d):
                             diff = np.float64(X[i, f] - x_shift[f]) - np.float64(centers[a, f])
                             s += diff * diff
-                        upper[i] = np.sqrt(s)
-                        search = upper[i] > bound
+                        u = np.sqrt(s)
+                        search = u > bound
+                    upper[i] = u  # a searched row's bounds are reset by the search
+                    lower[i] = low
                 if search:
                     if direct:
                         for f in range(d):
@@ -254,19 +263,24 @@ def half_separations(centers):
     return out
 
 
-@njit(parallel=True, cache=True)
-def shift_bounds(labels, upper, lower, moved):
-    """Loosen the bounds after the centres moved by ``moved`` (Euclidean, per centre)."""
+@njit(cache=True, inline="always")
+def _two_largest(moved):
+    """The centre that moved farthest, and the largest move of any other centre (0 if none)."""
     k = moved.shape[0]
-    first = 0
+    farthest = 0
     for j in range(1, k):
-        if moved[j] > moved[first]:
-            first = j
-    second = 0.0
+        if moved[j] > moved[farthest]:
+            farthest = j
+    runner_up = 0.0
     for j in range(k):
-        if j != first and moved[j] > second:
-            second = moved[j]
-    for i in prange(labels.shape[0]):
-        a = labels[i]
-        upper[i] += moved[a]
-        lower[i] -= second if a == first else moved[first]
+        if j != farthest and moved[j] > runner_up:
+            runner_up = moved[j]
+    return farthest, runner_up
+
+
+@njit(cache=True, inline="always")
+def loosened_bounds(upper, lower, i, a, moved, farthest, runner_up):
+    """Row ``i``'s bounds after the centres moved by ``moved`` (``farthest`` and
+    ``runner_up`` from :func:`_two_largest`): its own centre ``a`` may be ``moved[a]``
+    farther, every other centre nearer by at most the largest move among them."""
+    return upper[i] + moved[a], lower[i] - (runner_up if a == farthest else moved[farthest])

@@ -53,6 +53,7 @@ def hamerly(
     margin = 4.0 * (d + 4) * float(np.finfo(data.dtype).eps)
     upper = np.empty(n, dtype=np.float64)
     lower = np.empty(n, dtype=np.float64)
+    moved = np.zeros(centers_init.shape[0], dtype=np.float64)  # since the last pass
 
     tile_rows = tile_rows_for(centers_init.shape[0], data.dtype.itemsize)
     searched_last = n  # rows that failed their bounds in the previous pass
@@ -68,6 +69,7 @@ def hamerly(
             centers,
             sq_norms(centers),
             bounds.half_separations(centers),
+            moved,
             margin,
             labels,
             upper,
@@ -80,8 +82,9 @@ def hamerly(
         )
         return changed
 
-    def on_move(labels, moved):
-        bounds.shift_bounds(labels, upper, lower, moved)
+    def on_move(labels, displacement):
+        # applied by the next pass as it reads each row's bounds
+        moved[:] = displacement
 
     return iterate(
         data,
