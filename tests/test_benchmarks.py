@@ -139,3 +139,35 @@ def test_scale_benchmark_out_of_core_section_runs():
     assert all("rows/s" not in line for line in table)
     block = module.mixture(10_000, 3_000).compute()
     assert block.shape == (10_000, 16) and block.dtype == np.float32
+
+
+def test_hamerly_neighbours_benchmark_runs(tmp_path):
+    """The on/off evidence script runs end to end on a tiny grid and writes its table."""
+    sys.path.insert(0, str(RUN.parent))  # it imports mixture from its neighbour solvers.py
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "bench_neighbours", RUN.with_name("hamerly_neighbours.py")
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(RUN.parent))
+    out = tmp_path / "N.md"
+    module.main(
+        [
+            "--n",
+            "3000",
+            "--d",
+            "16",
+            "--k",
+            "64",
+            "--iters",
+            "3",
+            "--repeats",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
+    text = out.read_text()
+    assert "| 16 | 64 |" in text and "| off |" in text

@@ -1,5 +1,7 @@
 """Same initial centres => same labels and inertia as scikit-learn's Lloyd."""
 
+import importlib
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -153,6 +155,26 @@ def test_bounded_solvers_with_many_clusters(name, k, dtype, algorithm):
     """Enough centres for Yinyang to form several groups and search some of them directly."""
     X = _blobs_many()[0] if name == "blobs" else _digits()[0]
     assert_same_as_sklearn(X, _initial_centres(X, k, 0), dtype, algorithm=algorithm)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["blobs", "digits", "s1"])
+def test_hamerly_neighbour_search_same_result_as_sklearn_lloyd(name, dtype, monkeypatch):
+    """Hamerly's search of a failed row among its centre's listed neighbours within 2u
+    (hamerly.uses_neighbour_lists) forced on at small k and d, with short lists so that some
+    rows still go to the tile: the fit is sklearn's."""
+    hamerly = importlib.import_module("kmeanskit.solvers.hamerly")  # the module, not the solver
+    monkeypatch.setattr(hamerly, "uses_neighbour_lists", lambda k, d: True)
+    monkeypatch.setattr(hamerly, "NEIGHBOURS_LISTED", 0.4)
+    X, k = DATASETS[name]()
+    assert_same_as_sklearn(X, _initial_centres(X, k, 0), dtype, algorithm="hamerly")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hamerly_with_listed_neighbours_at_large_k(dtype):
+    """k = 160, d = 64: the default lists (k / 8 per centre)."""
+    X, _ = make_blobs(n_samples=8000, n_features=64, centers=200, cluster_std=4.0, random_state=4)
+    assert_same_as_sklearn(X, _initial_centres(X, 160, 0), dtype, algorithm="hamerly")
 
 
 def _blobs_many():

@@ -9,7 +9,7 @@ scikit-learn break them. The values are computed in the data's dtype exactly as 
 import numpy as np
 import pytest
 
-from kmeanskit._kernels.bounds import half_separations
+from kmeanskit._kernels.bounds import centre_neighbours, half_separations
 from kmeanskit._kernels.dense import (
     direct_terms,
     tile_argmin,
@@ -219,3 +219,39 @@ def test_half_separations_never_exceed_the_true_half_distance(dtype, k, d):
     np.testing.assert_allclose(got, true, rtol=1e-11, atol=0)
     if k >= 9:
         assert got[1] == got[3] == 0.0 and 0.0 < got[5] <= true[5]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "k, d, n_listed", [(1, 3, 4), (2, 1, 1), (9, 2, 20), (64, 16, 8), (300, 33, 37)]
+)
+def test_centre_neighbours_list_the_nearest_and_bound_the_rest(dtype, k, d, n_listed):
+    """Every centre's list is its nearest others, nearest first, ties by index; the listed
+    distances and ``beyond`` never exceed the true distances (Hamerly's search skips
+    centres by them), and the half separations are :func:`half_separations`'s."""
+    rng = np.random.default_rng(k + d)
+    centres = (rng.normal(size=(k, d)) * 10 + 100).astype(dtype)
+    if k >= 9:
+        centres[3] = centres[1]  # a repeated centre: distance 0, a tie
+        centres[7] = centres[2]
+    c = centres.astype(np.float64)
+    true = np.sqrt(((c[:, None, :] - c[None, :, :]) ** 2).sum(axis=2))
+    np.fill_diagonal(true, np.inf)
+    half_sep, listed, distance, count, beyond = centre_neighbours(centres, n_listed)
+    np.testing.assert_array_equal(half_sep, half_separations(centres))
+    assert listed.shape == distance.shape == (k, n_listed)
+    for a in range(k):
+        n = count[a]
+        assert n <= min(n_listed, k - 1)
+        mine = listed[a, :n]
+        np.testing.assert_array_equal(np.sort(mine), np.sort(np.argsort(true[a])[:n]))
+        order = np.lexsort((mine, distance[a, :n]))  # nearest first, ties by index
+        np.testing.assert_array_equal(order, np.arange(n))
+        assert np.all(distance[a, :n] <= true[a, mine])
+        np.testing.assert_allclose(distance[a, :n], true[a, mine], rtol=2e-6)
+        rest = np.setdiff1d(np.arange(k), np.append(mine, a))
+        assert np.all(true[a, rest] >= beyond[a])
+        if rest.size == 0:
+            assert beyond[a] == np.inf
+        else:
+            assert n > 0 or true[a, rest].min() == 0.0 or n_listed == 0

@@ -94,6 +94,50 @@ def _search_tile(data, xbuf, xt, terms, m, pending, centers, c_sq, margin, tile,
     return changed
 
 
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _sq_distance(x, centers64, j):
+    """Squared distance between the float64 row ``x`` and ``centers64[j]``, summed from
+    differences (no cancellation); reassociated, so it vectorises over the features."""
+    s = 0.0
+    for f in range(x.shape[0]):
+        diff = x[f] - centers64[j, f]
+        s += diff * diff
+    return s
+
+
+@njit(cache=True)
+def _search_neighbours(x, a, a_sq, u, centers64, neighbours):
+    """The nearest centre to row ``x`` among its centre ``a`` (squared distance ``a_sq``,
+    distance ``u``) and ``a``'s listed neighbours within ``2u`` of ``a``; no other centre
+    can be nearer (see :func:`centre_neighbours`, whose output ``neighbours`` is, less its
+    ``half_sep``). Callers make sure ``2u < beyond[a]``. Exact ties go to the lower index.
+
+    Returns the nearest centre, its distance and a lower bound on the distance to every
+    other centre: the second nearest of those computed, or the nearest of those ruled out
+    less ``u``, whichever is smaller.
+    """
+    listed, listed_distance, count, beyond = neighbours
+    limit = 2.0 * u
+    best = a
+    best_sq = a_sq
+    second_sq = np.inf
+    ruled_out = beyond[a]  # no centre left out of the list is nearer to a than this
+    for q in range(count[a]):  # nearest first
+        distance = np.float64(listed_distance[a, q])
+        if distance > limit:  # it and all after it are too far from a to be nearer to x
+            ruled_out = distance
+            break
+        j = listed[a, q]
+        s = _sq_distance(x, centers64, j)
+        if s < best_sq or (s == best_sq and j < best):
+            second_sq = best_sq
+            best_sq = s
+            best = j
+        else:
+            second_sq = min(second_sq, s)
+    return best, np.sqrt(best_sq), min(np.sqrt(second_sq), ruled_out - u)
+
+
 @njit(parallel=True, cache=True)
 def hamerly_pass(
     X,
@@ -112,6 +156,7 @@ def hamerly_pass(
     block_members,
     search_all,
     tile_rows,
+    neighbours,
 ):
     """One assignment pass with Hamerly's pruning, and its changes to the clusters' sums.
 
@@ -122,9 +167,14 @@ def hamerly_pass(
     over them. ``margin`` times
     ``||x||^2 + max ||c||^2`` bounds the rounding error of the GEMM expansion. ``block_sums``,
     ``block_weights`` and ``block_members`` receive each block's changes to the clusters'
-    sums, as :func:`kmeanskit._kernels.dense.accumulate_changes` would give them. Returns the
-    number of label changes and the number of rows that failed their bounds (under
-    ``search_all``: failed the loose test).
+    sums, as :func:`kmeanskit._kernels.dense.accumulate_changes` would give them.
+    ``neighbours`` is ``(listed, listed_distance, count, beyond)`` from
+    :func:`centre_neighbours`, or empty arrays: then a row that fails its test and whose
+    ``2u`` stays below ``beyond[a]`` is searched directly among its centre's neighbours
+    within ``2u`` (float64 distances, exact: a near tie may go the other way than Lloyd's
+    expansion takes it), and only the others go to the tile. Returns the number of label
+    changes and the number of rows that failed their bounds (under ``search_all``: failed
+    the loose test).
     """
     n, d = X.shape
     k = centers.shape[0]
@@ -138,6 +188,9 @@ def hamerly_pass(
     terms = direct_terms(centers, c_sq) if direct else np.zeros((0, 0), dtype=X.dtype)
     padded = terms.shape[1] - 1
     farthest, runner_up = _two_largest(moved)
+    listed_first = neighbours[0].shape[1] > 0
+    beyond = neighbours[3]
+    centers64 = centers.astype(np.float64)
     for b in prange(n_blocks):
         start, stop = _block_rows(b, n_blocks, n)
         xbuf = np.empty((0 if direct else tile_rows, d), dtype=X.dtype)
@@ -152,7 +205,9 @@ def hamerly_pass(
             np.empty(tile_rows, dtype=np.float64),
         )
         pending = np.empty(tile_rows, dtype=np.int64)
-        changes = (block_sums[b], block_weights[b], block_members[b])
+        x = np.empty(d, dtype=np.float64)
+        sums, cluster_weights, members = block_sums[b], block_weights[b], block_members[b]
+        changes = (sums, cluster_weights, members)
         # this block's changes, filled as its tiles are searched
         block_sums[b, :, :] = 0.0
         block_weights[b, :] = 0.0
@@ -184,12 +239,28 @@ def hamerly_pass(
                     u, low = loosened_bounds(upper, lower, i, a, moved, farthest, runner_up)
                     bound = max(half_sep[a], low)
                     if u > bound:
-                        s = 0.0
                         for f in range(d):
-                            diff = np.float64(X[i, f] - x_shift[f]) - np.float64(centers[a, f])
-                            s += diff * diff
-                        u = np.sqrt(s)
+                            x[f] = X[i, f] - x_shift[f]
+                        a_sq = _sq_distance(x, centers64, a)
+                        u = np.sqrt(a_sq)
                         search = u > bound
+                        if search and listed_first and 2.0 * u < beyond[a]:
+                            best, u, low = _search_neighbours(x, a, a_sq, u, centers64, neighbours)
+                            search = False
+                            if best != a:
+                                block_changed += 1
+                                labels[i] = best
+                                _move_row(
+                                    X,
+                                    x_shift,
+                                    i,
+                                    weights[i],
+                                    a,
+                                    best,
+                                    sums,
+                                    cluster_weights,
+                                    members,
+                                )
                     upper[i] = u  # a searched row's bounds are reset by the search
                     lower[i] = low
                 if search:
@@ -224,15 +295,43 @@ def hamerly_pass(
     return changed.sum(), searched.sum() - pruned.sum()
 
 
+@njit(cache=True, inline="always")
+def _feature_columns(centers):
+    """The centres in float64, features first: ``columns[f, j]`` is centre ``j``'s feature f."""
+    k, d = centers.shape
+    columns = np.empty((d, k), dtype=np.float64)
+    for f in range(d):
+        for j in range(k):
+            columns[f, j] = centers[j, f]
+    return columns
+
+
+@njit(cache=True, inline="always")
+def _sq_distances_from(columns, i, sq):
+    """Squared distances from centre ``i`` to every centre into ``sq`` (``inf`` for ``i``).
+
+    Summed from float64 differences, so nothing cancels (the GEMM expansion loses digits for
+    close centres). The features are the outer loop and the centres the inner, contiguous
+    one, so it vectorises."""
+    d, k = columns.shape
+    for j in range(k):
+        sq[j] = 0.0
+    for f in range(d):
+        own = columns[f, i]
+        column = columns[f]
+        for j in range(k):
+            diff = own - column[j]
+            sq[j] += diff * diff
+    sq[i] = np.inf
+
+
 @njit(parallel=True, cache=True)
 def half_separations(centers):
     """Half the distance from every centre to its nearest other centre (inf when k == 1).
 
-    Squared distances are summed from float64 differences, so nothing cancels (the GEMM
-    expansion loses digits for close centres); the result is shrunk by 1e-12 relative so
-    the rounding of the sum and the square root cannot take it past the true value. The
-    features are the outer loop and the other centres the inner, contiguous one, so it
-    vectorises: 2.7 ms for k = 1024, d = 32 on the 2-core machine, against 7-14 ms for the
+    The squared distances come from :func:`_sq_distances_from`; the result is shrunk by
+    1e-12 relative so the rounding of the sum and the square root cannot take it past the
+    true value. 2.7 ms for k = 1024, d = 32 on the 2-core machine, against 7-14 ms for the
     numpy expansion it replaced (which also left OpenBLAS's threads spinning against the
     next pass).
 
@@ -241,26 +340,159 @@ def half_separations(centers):
     >>> half_separations(np.array([[0.0, 0.0], [3.0, 4.0], [3.0, 6.0]]))
     array([2.5, 1. , 1. ])
     """
-    k, d = centers.shape
-    columns = np.empty((d, k), dtype=np.float64)
-    for f in range(d):
-        for j in range(k):
-            columns[f, j] = centers[j, f]
+    k = centers.shape[0]
+    columns = _feature_columns(centers)
     out = np.empty(k, dtype=np.float64)
     for i in prange(k):
-        sq = np.zeros(k, dtype=np.float64)
-        for f in range(d):
-            own = columns[f, i]
-            column = columns[f]
-            for j in range(k):
-                diff = own - column[j]
-                sq[j] += diff * diff
-        sq[i] = np.inf
+        sq = np.empty(k, dtype=np.float64)
+        _sq_distances_from(columns, i, sq)
         nearest = np.inf
         for j in range(k):
             nearest = min(nearest, sq[j])
         out[i] = 0.5 * np.sqrt(nearest) * (1.0 - 1e-12)
     return out
+
+
+_BISECTION_STEPS = 10
+"""Halvings of the squared radius that lists a centre's neighbours, between its nearest and
+farthest other centre: the list may hold ~1/1000 of that range fewer than it could."""
+
+
+@njit(cache=True, inline="always")
+def _count_below(sq, threshold):
+    """How many values of ``sq`` are below ``threshold`` (branch-free, so it vectorises)."""
+    count = np.int32(0)
+    for j in range(sq.shape[0]):
+        count += np.int32(1) if sq[j] < threshold else np.int32(0)
+    return count
+
+
+@njit(cache=True, inline="always")
+def _store_down(v):
+    """A float32 no larger than the non-negative float64 ``v``."""
+    return np.float32(v * (1.0 - 1e-6))
+
+
+@njit(cache=True, inline="always")
+def _sort_by_distance(distance, index, n, buffers):
+    """Sort ``distance[:n]`` ascending, ``index[:n]`` along (ties by index): a counting sort
+    into ``n / 2`` equal-width buckets, then an insertion sort, which has little left to do.
+    ``buffers`` is (distances, indices, bucket counts) scratch of at least n, n, n / 2 + 1."""
+    if n < 2:
+        return
+    sorted_distance, sorted_index, counts = buffers
+    low = distance[0]
+    high = distance[0]
+    for q in range(n):
+        low = min(low, distance[q])
+        high = max(high, distance[q])
+    n_buckets = max(1, n // 2)
+    scale = n_buckets / (np.float64(high) - np.float64(low)) if high > low else 0.0
+    counts[: n_buckets + 1] = 0
+    for q in range(n):
+        counts[min(n_buckets - 1, int((distance[q] - low) * scale)) + 1] += 1
+    for bucket in range(n_buckets):
+        counts[bucket + 1] += counts[bucket]
+    for q in range(n):
+        bucket = min(n_buckets - 1, int((distance[q] - low) * scale))
+        sorted_distance[counts[bucket]] = distance[q]
+        sorted_index[counts[bucket]] = index[q]
+        counts[bucket] += 1
+    for q in range(1, n):
+        v = sorted_distance[q]
+        j = sorted_index[q]
+        p = q
+        while p > 0 and (
+            sorted_distance[p - 1] > v or (sorted_distance[p - 1] == v and sorted_index[p - 1] > j)
+        ):
+            sorted_distance[p] = sorted_distance[p - 1]
+            sorted_index[p] = sorted_index[p - 1]
+            p -= 1
+        sorted_distance[p] = v
+        sorted_index[p] = j
+    distance[:n] = sorted_distance[:n]
+    index[:n] = sorted_index[:n]
+
+
+@njit(parallel=True, cache=True)
+def centre_neighbours(centers, n_listed):
+    """Each centre's nearest other centres, for Hamerly's search of a row that fails its test.
+
+    A row at distance ``u`` from its centre ``a`` can only be nearer to a centre ``j`` with
+    ``||c_j - c_a|| <= 2u`` (otherwise ``||x - c_j|| >= ||c_j - c_a|| - u > u``), so the
+    search needs only the centres within ``2u`` of ``a``, and those farther bound the rest.
+
+    The distances are those of :func:`half_separations` (float64 differences). A centre's
+    list holds every centre below the largest squared radius, found by halving between its
+    nearest and its farthest other centre, under which at most ``n_listed`` lie.
+
+    Parameters
+    ----------
+    centers : (k, d) array, any float dtype.
+    n_listed : int, the most neighbours listed per centre.
+
+    Returns
+    -------
+    half_sep : (k,) float64, as :func:`half_separations` gives it.
+    listed : (k, n_listed) int32, centre ``a``'s listed neighbours in ``listed[a, :count[a]]``,
+        nearest first (ties by index): every centre nearer to ``a`` than ``beyond[a]``.
+    listed_distance : (k, n_listed) float32, their distances from ``a``, rounded down.
+    count : (k,) int64.
+    beyond : (k,) float64, no larger than the distance from ``a`` to any centre not listed
+        (``inf`` when every other centre is listed).
+
+    Examples
+    --------
+    >>> c = np.array([[0.0], [1.0], [3.0], [7.0]])
+    >>> half_sep, listed, distance, count, beyond = centre_neighbours(c, 2)
+    >>> listed[0, : count[0]], distance[0, : count[0]]
+    (array([1, 2], dtype=int32), array([0.999999, 2.999997], dtype=float32))
+    >>> bool(3.0 < beyond[0] <= 7.0)
+    True
+    """
+    k = centers.shape[0]
+    columns = _feature_columns(centers)
+    half_sep = np.empty(k, dtype=np.float64)
+    listed = np.zeros((k, n_listed), dtype=np.int32)
+    listed_distance = np.zeros((k, n_listed), dtype=np.float32)
+    count = np.zeros(k, dtype=np.int64)
+    beyond = np.empty(k, dtype=np.float64)
+    for a in prange(k):
+        sq = np.empty(k, dtype=np.float64)
+        buffers = (
+            np.empty(n_listed, dtype=np.float32),
+            np.empty(n_listed, dtype=np.int32),
+            np.empty(n_listed // 2 + 2, dtype=np.int64),
+        )
+        _sq_distances_from(columns, a, sq)
+        nearest = np.inf
+        farthest = 0.0
+        for j in range(k):
+            nearest = min(nearest, sq[j])
+            farthest = max(farthest, sq[j] if sq[j] < np.inf else 0.0)
+        half_sep[a] = 0.5 * np.sqrt(nearest) * (1.0 - 1e-12)
+        if k - 1 <= n_listed:
+            threshold = np.inf  # every other centre fits
+        else:  # the largest radius (found by halving) below which at most n_listed lie
+            low = nearest
+            high = farthest
+            for _ in range(_BISECTION_STEPS):
+                middle = 0.5 * (low + high)
+                if _count_below(sq, middle) <= n_listed:
+                    low = middle
+                else:
+                    high = middle
+            threshold = low
+        found = 0
+        for j in range(k):
+            if sq[j] < threshold and found < n_listed:
+                listed[a, found] = j
+                listed_distance[a, found] = _store_down(np.sqrt(sq[j]) * (1.0 - 1e-12))
+                found += 1
+        count[a] = found
+        beyond[a] = np.sqrt(threshold) * (1.0 - 1e-12)
+        _sort_by_distance(listed_distance[a], listed[a], found, buffers)
+    return half_sep, listed, listed_distance, count, beyond
 
 
 @njit(cache=True, inline="always")

@@ -22,6 +22,40 @@ china (k = 64) and blobs-100k (k = 8) equal, embeddings (k = 256) 41.8 against 3
 k = 1024 44.4 against 36.9 ms/iter."""
 
 
+NEIGHBOURS_LISTED = 1 / 8
+"""Neighbours listed per centre, as a fraction of k, for the search of a row that fails
+its bounds among its centre's neighbours within 2u
+(:func:`kmeanskit._kernels.bounds.centre_neighbours`); a row whose 2u reaches past the
+list is searched through the tile. Measured at k = 1024, d = 32 (benchmarks/run.py's
+workload): k / 16, k / 8 and k / 4 gave fits of 0.56, 0.57 and 0.66 s; longer lists send
+rows with more candidates to the direct search, where one costs ~5 ns against ~0.8 ns in the
+tile."""
+
+
+def uses_neighbour_lists(n_clusters: int, n_features: int) -> bool:
+    """Whether Hamerly searches failed rows among listed neighbours: from d = 16 and k = 64
+    on, where k x d >= 8192. From benchmarks/HAMERLY_NEIGHBOURS.md (n = 100k float32
+    mixtures, same init, 20 iterations, 2 cores): with lists the fit is 1.04-1.35x faster
+    there, except level at d = 64, k = 128; slower (0.67-0.95x) below, where listing the
+    neighbours (k^2 d per pass) costs more than the searches save; slower at d = 8 up to
+    k = 1024 (0.93x), where the tile's own small-d kernel is cheap.
+
+    Examples
+    --------
+    >>> uses_neighbour_lists(1024, 32), uses_neighbour_lists(1024, 8), uses_neighbour_lists(256, 16)
+    (True, False, False)
+    """
+    return n_features >= 16 and n_clusters >= 64 and n_clusters * n_features >= 8192
+
+
+NO_NEIGHBOURS = (
+    np.zeros((0, 0), dtype=np.int32),
+    np.zeros((0, 0), dtype=np.float32),
+    np.zeros(0, dtype=np.int64),
+    np.zeros(0, dtype=np.float64),
+)
+
+
 def hamerly(
     data,
     weights,
@@ -37,9 +71,13 @@ def hamerly(
 
     Each point keeps one upper and one lower bound (O(n) memory, unlike Elkan's n x k), so
     once centres settle most points are confirmed in their cluster without computing any
-    distance; the points that must be searched go through the same GEMM tile as Lloyd. The
-    result equals Lloyd's from the same initial centres up to floating-point ties. Dense data
-    only (:func:`kmeanskit.solvers.choose_solver` sends CSR input to Lloyd).
+    distance; the points that must be searched go through the same GEMM tile as Lloyd. With
+    many clusters (:func:`uses_neighbour_lists`) a point that fails is first searched among
+    its centre's nearest neighbours within twice its distance (no other centre can be
+    nearer), directly in float64, and goes to the tile only when that radius reaches past
+    the list. The result equals Lloyd's from the same initial centres up to floating-point
+    ties. Dense data only (:func:`kmeanskit.solvers.choose_solver` sends CSR input to
+    Lloyd).
 
     Parameters and return value are those of :func:`kmeanskit.solvers.lloyd`.
     """
@@ -58,17 +96,24 @@ def hamerly(
     tile_rows = tile_rows_for(centers_init.shape[0], data.dtype.itemsize)
     searched_last = n  # rows that failed their bounds in the previous pass
 
+    k = centers_init.shape[0]
+    n_listed = int(NEIGHBOURS_LISTED * k) if uses_neighbour_lists(k, d) else 0
+
     def assign_step(centers, labels, block_sums):
         nonlocal searched_last
         # when most rows failed their bounds last time, testing them again is wasted work
         search_all = may_search_all and searched_last > SEARCH_ALL_FRACTION * n
+        if n_listed:
+            half_sep, *neighbours = bounds.centre_neighbours(centers, n_listed)
+        else:
+            half_sep, neighbours = bounds.half_separations(centers), NO_NEIGHBOURS
         changed, searched_last = bounds.hamerly_pass(
             data.X,
             weights,
             shift,
             centers,
             sq_norms(centers),
-            bounds.half_separations(centers),
+            half_sep,
             moved,
             margin,
             labels,
@@ -79,6 +124,7 @@ def hamerly(
             block_sums.members,
             search_all,
             tile_rows,
+            tuple(neighbours),
         )
         return changed
 
