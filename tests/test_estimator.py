@@ -144,35 +144,35 @@ print(numba.threading_layer())
 
 
 def test_auto_algorithm_rule():
-    from kmeanskit.solvers import SOLVERS, choose_solver, yinyang
+    from kmeanskit.solvers import SOLVERS, choose_solver, hamerly
 
     assert KMeans().algorithm == "auto"
     assert choose_solver("auto", 1024, 16, sparse=False) == "hamerly"
     assert choose_solver("auto", 1024, 15, sparse=False) == "lloyd"
     assert choose_solver("auto", 8, 16, sparse=False) == "hamerly"
     assert choose_solver("auto", 31, 32, sparse=False) == "hamerly"
-    assert choose_solver("auto", 32, 32, sparse=False) == "yinyang"
+    assert choose_solver("auto", 32, 32, sparse=False) == "hamerly"
     assert choose_solver("auto", 1024, 31, sparse=False) == "hamerly"
     assert choose_solver("auto", 1024, 3, sparse=False) == "lloyd"
     assert choose_solver("auto", 128, 2, sparse=False) == "kdtree"
     assert choose_solver("auto", 127, 2, sparse=False) == "lloyd"
-    assert choose_solver("auto", 16, 64, sparse=False) == "yinyang"
+    assert choose_solver("auto", 16, 64, sparse=False) == "hamerly"
     assert choose_solver("auto", 15, 64, sparse=False) == "hamerly"
     assert choose_solver("auto", 16, 63, sparse=False) == "hamerly"
     assert choose_solver("auto", 8, 2, sparse=False) == "lloyd"
     assert choose_solver("auto", 128, 1, sparse=False) == "kdtree"
     assert choose_solver("kdtree", 8, 2, sparse=True) == "lloyd"  # trees: dense only
-    assert choose_solver("auto", 32, 64, sparse=False) == "yinyang"
+    assert choose_solver("auto", 1024, 128, sparse=False) == "hamerly"
     assert choose_solver("auto", 1000, 64, sparse=True) == "lloyd"
     assert choose_solver("elkan", 3, 2, sparse=False) == "elkan"
     assert choose_solver("yinyang", 300, 10, sparse=True) == "lloyd"  # bounds: dense only
-    assert SOLVERS["elkan"] is yinyang
+    assert SOLVERS["elkan"] is hamerly
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_auto_with_many_clusters_equals_lloyd(dtype):
-    """k = 150 makes "auto" run Yinyang."""
-    Xk, _ = make_blobs(n_samples=6000, n_features=4, centers=160, random_state=0)
+    """k = 150 at d = 64 makes "auto" run Hamerly with its neighbour lists."""
+    Xk, _ = make_blobs(n_samples=6000, n_features=64, centers=160, random_state=0)
     Xk = Xk.astype(dtype)
     init = Xk[np.random.default_rng(0).choice(len(Xk), 150, replace=False)]
     auto = KMeans(150, init=init).fit(Xk)

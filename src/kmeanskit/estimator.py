@@ -128,13 +128,13 @@ default=None
         floating-point ties). ``"lloyd"`` computes every distance with GEMM tiles;
         ``"yinyang"`` skips most of them with one triangle-inequality bound per group of
         about 10 centres (n x k/10 float32, capped at 256 MiB); ``"hamerly"`` with a single
-        bound per point (O(n) memory); ``"kdtree"`` assigns whole boxes of a kd-tree of the
+        bound per point (O(n) memory), searching a row that fails it, at large k, among its
+        centre's nearest neighbours only; ``"kdtree"`` assigns whole boxes of a kd-tree of the
         rows at once (Kanungo et al. 2002; for few features; a tree-ordered copy of the
         rows); ``"elkan"`` is accepted for scikit-learn compatibility and runs
-        ``"yinyang"``. ``"auto"`` picks the kd-tree for dense data with ``n_features <= 2``
-        and ``n_clusters >= 128``, then Yinyang for ``n_features >= 32`` and
-        ``n_clusters >= 32`` (or ``n_features >= 64`` and ``n_clusters >= 16``), then
-        Hamerly for ``n_features >= 16``, and Lloyd otherwise, a rule measured in
+        ``"hamerly"``. ``"auto"`` picks the kd-tree for dense data with ``n_features <= 2``
+        and ``n_clusters >= 128``, then Hamerly for ``n_features >= 16``, and Lloyd
+        otherwise, a rule measured in
         ``benchmarks/SOLVERS*.md``. Sparse input always runs Lloyd.
     refine : {"auto", "swap"} or None, default="auto"
         Improve the best run by *swap trials* (:mod:`kmeanskit.refine`): move the centre

@@ -18,7 +18,7 @@ SOLVERS = {
     "kdtree": kdtree,
     "yinyang": yinyang,
     # scikit-learn's name for its bound-based exact solver; ours is the fastest of ours
-    "elkan": yinyang,
+    "elkan": hamerly,
 }
 
 AUTO_KDTREE_MAX_FEATURES = 2
@@ -31,20 +31,16 @@ the tree no longer wins anywhere (Lloyd 1.3-3.1x faster up to k = 512, level at 
 Hamerly was ahead of Lloyd from k = 256 on by 1.04-1.20x in this one run, too little (and
 the runs before disagreed at small d) to leave Lloyd, which it equals bit for bit. From d = 4
 on the tree loses everywhere (a box in many dimensions is rarely owned by one centre)."""
-AUTO_YINYANG_MIN_FEATURES = 32
-AUTO_YINYANG_MIN_CLUSTERS = 32
-AUTO_YINYANG_HIGH_D_FEATURES = 64
-AUTO_YINYANG_HIGH_D_MIN_CLUSTERS = 16
-"""From benchmarks/SOLVERS.md (same grid): at d = 32 and 64 the bound-based solvers beat
-Lloyd for every k >= 32 (1.2-2.1x), and at d = 64 also for k = 16 (1.2x, in this run and the
-one before). Yinyang and Hamerly are within 15% of each other there (Hamerly mostly ahead in
-this run, Yinyang in the one before); Yinyang is kept. At d = 32, k = 16 the three are level."""
 AUTO_HAMERLY_MIN_FEATURES = 16
 """From benchmarks/SOLVERS_MID_D.md (same grid at d = 4-24), rerun after Hamerly's search
 got as fast as Lloyd's argmin (its two-nearest sweep lost a per-row condition): from d = 16
-on Hamerly is ahead of Lloyd or level at every k (1.0-1.4x at d = 16, 1.3-1.9x at d = 24),
-where Yinyang's rule above does not apply; at d = 12 the two are level and at d <= 8 Lloyd
-is ahead (Hamerly's bookkeeping per row weighs more than the few features it saves)."""
+on Hamerly is ahead of Lloyd or level at every k (1.0-1.4x at d = 16, 1.3-1.9x at d = 24);
+at d = 12 the two are level and at d <= 8 Lloyd is ahead (Hamerly's bookkeeping per row
+weighs more than the few features it saves). From benchmarks/SOLVERS_HIGH_D.md (d = 32, 64
+and 128, k = 16-1024), rerun after Hamerly learnt to search a failed row among its centre's
+neighbours: Hamerly is the fastest at every point but one (d = 128, k = 16: Lloyd 0.0047
+against 0.0055 s/iter), 1.2-1.6x ahead of Yinyang, which "auto" ran from d = 32 before (the
+grids before had the two within 15%); so "auto" no longer runs Yinyang."""
 
 
 def choose_solver(algorithm: str, n_clusters: int, n_features: int, sparse: bool) -> str:
@@ -53,7 +49,7 @@ def choose_solver(algorithm: str, n_clusters: int, n_features: int, sparse: bool
     Examples
     --------
     >>> choose_solver("auto", 128, 2, sparse=False), choose_solver("auto", 256, 32, sparse=False)
-    ('kdtree', 'yinyang')
+    ('kdtree', 'hamerly')
     >>> choose_solver("auto", 8, 3, sparse=False), choose_solver("auto", 1024, 16, sparse=False)
     ('lloyd', 'hamerly')
     """
@@ -63,11 +59,6 @@ def choose_solver(algorithm: str, n_clusters: int, n_features: int, sparse: bool
         return algorithm
     if n_features <= AUTO_KDTREE_MAX_FEATURES and n_clusters >= AUTO_KDTREE_MIN_CLUSTERS:
         return "kdtree"
-    if (n_features >= AUTO_YINYANG_MIN_FEATURES and n_clusters >= AUTO_YINYANG_MIN_CLUSTERS) or (
-        n_features >= AUTO_YINYANG_HIGH_D_FEATURES
-        and n_clusters >= AUTO_YINYANG_HIGH_D_MIN_CLUSTERS
-    ):
-        return "yinyang"
     if n_features >= AUTO_HAMERLY_MIN_FEATURES:
         return "hamerly"
     return "lloyd"

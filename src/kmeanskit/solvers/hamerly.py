@@ -35,10 +35,11 @@ tile."""
 def uses_neighbour_lists(n_clusters: int, n_features: int) -> bool:
     """Whether Hamerly searches failed rows among listed neighbours: from d = 16 and k = 64
     on, where k x d >= 8192. From benchmarks/HAMERLY_NEIGHBOURS.md (n = 100k float32
-    mixtures, same init, 20 iterations, 2 cores): with lists the fit is 1.04-1.35x faster
-    there, except level at d = 64, k = 128; slower (0.67-0.95x) below, where listing the
-    neighbours (k^2 d per pass) costs more than the searches save; slower at d = 8 up to
-    k = 1024 (0.93x), where the tile's own small-d kernel is cheap.
+    mixtures, same init, 20 iterations, 2 cores): with lists the fit is 1.07-1.36x faster
+    wherever the rule turns them on, and 0.68-1.00x below it at d <= 32, where listing the
+    neighbours (k^2 d per pass) costs more than the searches save (at d = 8 even at
+    k = 1024: 0.94x, the tile's own small-d kernel being cheap). Left off, a little short:
+    d = 64 at k <= 64 and d = 128 at k = 32 (1.04-1.08x).
 
     Examples
     --------
