@@ -95,26 +95,32 @@ def _search_tile(data, xbuf, xt, terms, m, pending, centers, c_sq, margin, tile,
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
-def _sq_distance(x, centers64, j):
-    """Squared distance between the float64 row ``x`` and ``centers64[j]``, summed from
-    differences (no cancellation); reassociated, so it vectorises over the features."""
-    s = 0.0
+def _sq_distance(x, centers, j):
+    """Squared distance between the shifted row ``x`` and ``centers[j]``, summed from
+    differences (no cancellation) in their dtype, reassociated so it vectorises over the
+    features: float32 rows are summed in float32, twice as wide as float64. Its relative
+    error is below ``(d + 4) eps`` of the dtype (a rounding per difference and per square,
+    ``d - 1`` per sum of non-negative terms), which the callers' ``margin`` covers."""
+    s = x[0] - x[0]  # a zero of the row's dtype (rows are finite)
     for f in range(x.shape[0]):
-        diff = x[f] - centers64[j, f]
+        diff = x[f] - centers[j, f]
         s += diff * diff
-    return s
+    return np.float64(s)
 
 
 @njit(cache=True)
-def _search_neighbours(x, a, a_sq, u, centers64, neighbours):
-    """The nearest centre to row ``x`` among its centre ``a`` (squared distance ``a_sq``,
-    distance ``u``) and ``a``'s listed neighbours within ``2u`` of ``a``; no other centre
-    can be nearer (see :func:`centre_neighbours`, whose output ``neighbours`` is, less its
-    ``half_sep``). Callers make sure ``2u < beyond[a]``. Exact ties go to the lower index.
+def _search_neighbours(x, a, a_sq, u, centers, margin, neighbours):
+    """The nearest centre to row ``x`` among its centre ``a`` (computed squared distance
+    ``a_sq``, ``u`` no less than the true distance) and ``a``'s listed neighbours within
+    ``2u`` of ``a``; no other centre can be nearer (see :func:`centre_neighbours`, whose
+    output ``neighbours`` is, less its ``half_sep``). Callers make sure ``2u < beyond[a]``.
+    Ties go to the lower index; two centres whose distances agree to ``margin`` relative are
+    a near-tie, which may go the other way than Lloyd's expansion takes it.
 
-    Returns the nearest centre, its distance and a lower bound on the distance to every
-    other centre: the second nearest of those computed, or the nearest of those ruled out
-    less ``u``, whichever is smaller.
+    Returns the nearest centre, an upper bound on its distance and a lower bound on the
+    distance to every other centre: the second nearest of those computed, or the nearest
+    of those ruled out less ``u``, whichever is smaller (both widened by ``margin``, the
+    relative error of :func:`_sq_distance`).
     """
     listed, listed_distance, count, beyond = neighbours
     limit = 2.0 * u
@@ -128,14 +134,15 @@ def _search_neighbours(x, a, a_sq, u, centers64, neighbours):
             ruled_out = distance
             break
         j = listed[a, q]
-        s = _sq_distance(x, centers64, j)
+        s = _sq_distance(x, centers, j)
         if s < best_sq or (s == best_sq and j < best):
             second_sq = best_sq
             best_sq = s
             best = j
         else:
             second_sq = min(second_sq, s)
-    return best, np.sqrt(best_sq), min(np.sqrt(second_sq), ruled_out - u)
+    upper = np.sqrt(best_sq * (1.0 + margin))
+    return best, upper, min(np.sqrt(second_sq * (1.0 - margin)), ruled_out - u)
 
 
 @njit(parallel=True, cache=True)
@@ -165,14 +172,17 @@ def hamerly_pass(
     how far each centre moved since the last pass (zeros on the first): each row's bounds are
     loosened by it as the row is read (:func:`loosened_bounds`), so no pass of its own goes
     over them. ``margin`` times
-    ``||x||^2 + max ||c||^2`` bounds the rounding error of the GEMM expansion. ``block_sums``,
+    ``||x||^2 + max ||c||^2`` bounds the rounding error of the GEMM expansion, and
+    ``margin`` relative that of a distance summed from differences (:func:`_sq_distance`,
+    which tightens a row's upper bound). ``block_sums``,
     ``block_weights`` and ``block_members`` receive each block's changes to the clusters'
     sums, as :func:`kmeanskit._kernels.dense.accumulate_changes` would give them.
     ``neighbours`` is ``(listed, listed_distance, count, beyond)`` from
-    :func:`centre_neighbours`, or empty arrays: then a row that fails its test and whose
-    ``2u`` stays below ``beyond[a]`` is searched directly among its centre's neighbours
-    within ``2u`` (float64 distances, exact: a near tie may go the other way than Lloyd's
-    expansion takes it), and only the others go to the tile. Returns the number of label
+    :func:`centre_neighbours`, or empty arrays for none. With lists, a row that fails its
+    test and whose ``2u`` stays below ``beyond[a]`` is searched directly among its centre's
+    neighbours within ``2u`` (:func:`_search_neighbours`: distances from differences, so a
+    near tie may go the other way than Lloyd's expansion takes it), and only the others go
+    to the tile. Returns the number of label
     changes and the number of rows that failed their bounds (under ``search_all``: failed
     the loose test).
     """
@@ -190,7 +200,6 @@ def hamerly_pass(
     farthest, runner_up = _two_largest(moved)
     listed_first = neighbours[0].shape[1] > 0
     beyond = neighbours[3]
-    centers64 = centers.astype(np.float64)
     for b in prange(n_blocks):
         start, stop = _block_rows(b, n_blocks, n)
         xbuf = np.empty((0 if direct else tile_rows, d), dtype=X.dtype)
@@ -205,7 +214,7 @@ def hamerly_pass(
             np.empty(tile_rows, dtype=np.float64),
         )
         pending = np.empty(tile_rows, dtype=np.int64)
-        x = np.empty(d, dtype=np.float64)
+        x = np.empty(d, dtype=X.dtype)  # a row being tightened or searched directly
         sums, cluster_weights, members = block_sums[b], block_weights[b], block_members[b]
         changes = (sums, cluster_weights, members)
         # this block's changes, filled as its tiles are searched
@@ -241,11 +250,13 @@ def hamerly_pass(
                     if u > bound:
                         for f in range(d):
                             x[f] = X[i, f] - x_shift[f]
-                        a_sq = _sq_distance(x, centers64, a)
-                        u = np.sqrt(a_sq)
+                        a_sq = _sq_distance(x, centers, a)
+                        u = np.sqrt(a_sq * (1.0 + margin))  # no less than the true distance
                         search = u > bound
                         if search and listed_first and 2.0 * u < beyond[a]:
-                            best, u, low = _search_neighbours(x, a, a_sq, u, centers64, neighbours)
+                            best, u, low = _search_neighbours(
+                                x, a, a_sq, u, centers, margin, neighbours
+                            )
                             search = False
                             if best != a:
                                 block_changed += 1

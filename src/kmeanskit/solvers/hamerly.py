@@ -75,10 +75,10 @@ def hamerly(
     distance; the points that must be searched go through the same GEMM tile as Lloyd. With
     many clusters (:func:`uses_neighbour_lists`) a point that fails is first searched among
     its centre's nearest neighbours within twice its distance (no other centre can be
-    nearer), directly in float64, and goes to the tile only when that radius reaches past
-    the list. The result equals Lloyd's from the same initial centres up to floating-point
-    ties. Dense data only (:func:`kmeanskit.solvers.choose_solver` sends CSR input to
-    Lloyd).
+    nearer), from differences in the data's dtype, and goes to the tile only when that
+    radius reaches past the list. The result equals Lloyd's from the same initial centres up
+    to floating-point ties. Dense data only (:func:`kmeanskit.solvers.choose_solver` sends
+    CSR input to Lloyd).
 
     Parameters and return value are those of :func:`kmeanskit.solvers.lloyd`.
     """
