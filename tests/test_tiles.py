@@ -227,8 +227,8 @@ def test_half_separations_never_exceed_the_true_half_distance(dtype, k, d):
 )
 def test_centre_neighbours_list_the_nearest_and_bound_the_rest(dtype, k, d, n_listed):
     """Every centre's list is its nearest others, nearest first, ties by index; the listed
-    distances and ``beyond`` never exceed the true distances (Hamerly's search skips
-    centres by them), and the half separations are :func:`half_separations`'s."""
+    distances, ``beyond`` and the half separations never exceed the true ones (Hamerly's
+    search skips centres by them), with float32 centres summed in float32 too."""
     rng = np.random.default_rng(k + d)
     centres = (rng.normal(size=(k, d)) * 10 + 100).astype(dtype)
     if k >= 9:
@@ -238,7 +238,9 @@ def test_centre_neighbours_list_the_nearest_and_bound_the_rest(dtype, k, d, n_li
     true = np.sqrt(((c[:, None, :] - c[None, :, :]) ** 2).sum(axis=2))
     np.fill_diagonal(true, np.inf)
     half_sep, listed, distance, count, beyond = centre_neighbours(centres, n_listed)
-    np.testing.assert_array_equal(half_sep, half_separations(centres))
+    rtol = 1e-5 if dtype == np.float32 else 1e-11
+    np.testing.assert_allclose(half_sep, half_separations(centres), rtol=rtol)
+    assert np.all(half_sep <= 0.5 * true.min(axis=1))
     assert listed.shape == distance.shape == (k, n_listed)
     for a in range(k):
         n = count[a]
@@ -248,10 +250,20 @@ def test_centre_neighbours_list_the_nearest_and_bound_the_rest(dtype, k, d, n_li
         order = np.lexsort((mine, distance[a, :n]))  # nearest first, ties by index
         np.testing.assert_array_equal(order, np.arange(n))
         assert np.all(distance[a, :n] <= true[a, mine])
-        np.testing.assert_allclose(distance[a, :n], true[a, mine], rtol=2e-6)
+        np.testing.assert_allclose(distance[a, :n], true[a, mine], rtol=2 * rtol + 2e-6)
         rest = np.setdiff1d(np.arange(k), np.append(mine, a))
         assert np.all(true[a, rest] >= beyond[a])
         if rest.size == 0:
             assert beyond[a] == np.inf
         else:
             assert n > 0 or true[a, rest].min() == 0.0 or n_listed == 0
+
+
+def test_centre_neighbours_bound_float32_sums_that_overflow():
+    """Centres ~1e20 apart: their float32 squared distance overflows, and counts as float32's
+    largest value, below the true one, so the bounds stay true."""
+    centres = np.array([[0.0], [1.0], [3e19], [-3e19]], dtype=np.float32)
+    half_sep, listed, distance, count, beyond = centre_neighbours(centres, 1)
+    assert np.all(np.isfinite(half_sep[:2])) and half_sep[0] == pytest.approx(0.5, rel=1e-5)
+    assert listed[0, 0] == 1 and 0 < beyond[0] <= 3e19
+    assert np.isfinite(half_sep[2]) and half_sep[2] <= 1.5e19
