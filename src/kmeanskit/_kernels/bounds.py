@@ -28,6 +28,7 @@ from .dense import (
     tile_two_nearest_direct,
     transposed_tile,
 )
+from .yinyang import _store_lower
 
 
 @njit(cache=True, inline="always")
@@ -336,6 +337,19 @@ def _sq_distances_from(columns, i, sq):
     sq[i] = np.inf
 
 
+@njit(cache=True, fastmath={"nnan", "nsz"}, inline="always")
+def _nearest_and_farthest(sq):
+    """The smallest value of ``sq`` and its largest finite one (0 if none), SIMD-wide:
+    ``sq`` holds no NaN, so min and max may reorder (the flags allow nothing else)."""
+    nearest = np.inf
+    farthest = 0.0
+    for j in range(sq.shape[0]):
+        value = sq[j]
+        nearest = min(nearest, value)
+        farthest = max(farthest, value if value < np.inf else 0.0)
+    return nearest, farthest
+
+
 @njit(parallel=True, cache=True)
 def half_separations(centers):
     """Half the distance from every centre to its nearest other centre (inf when k == 1).
@@ -357,9 +371,7 @@ def half_separations(centers):
     for i in prange(k):
         sq = np.empty(k, dtype=np.float64)
         _sq_distances_from(columns, i, sq)
-        nearest = np.inf
-        for j in range(k):
-            nearest = min(nearest, sq[j])
+        nearest, _ = _nearest_and_farthest(sq)
         out[i] = 0.5 * np.sqrt(nearest) * (1.0 - 1e-12)
     return out
 
@@ -376,12 +388,6 @@ def _count_below(sq, threshold):
     for j in range(sq.shape[0]):
         count += np.int32(1) if sq[j] < threshold else np.int32(0)
     return count
-
-
-@njit(cache=True, inline="always")
-def _store_down(v):
-    """A float32 no larger than the non-negative float64 ``v``."""
-    return np.float32(v * (1.0 - 1e-6))
 
 
 @njit(cache=True, inline="always")
@@ -423,19 +429,6 @@ def _sort_by_distance(distance, index, n, buffers):
         sorted_index[p] = j
     distance[:n] = sorted_distance[:n]
     index[:n] = sorted_index[:n]
-
-
-@njit(cache=True, fastmath={"nnan", "nsz"}, inline="always")
-def _nearest_and_farthest(sq):
-    """The smallest value of ``sq`` and its largest finite one (0 if none), SIMD-wide:
-    ``sq`` holds no NaN, so min and max may reorder (the flags allow nothing else)."""
-    nearest = np.inf
-    farthest = 0.0
-    for j in range(sq.shape[0]):
-        value = sq[j]
-        nearest = min(nearest, value)
-        farthest = max(farthest, value if value < np.inf else 0.0)
-    return nearest, farthest
 
 
 @njit(parallel=True, cache=True)
@@ -521,7 +514,7 @@ def centre_neighbours(centers, n_listed):
             found += 1 if sq[j] < threshold else 0  # never past n_listed, by the halving
         for q in range(found):
             listed[a, q] = index[q]
-            distance[q] = _store_down(np.sqrt(sq[index[q]]) * (1.0 - 1e-12))
+            distance[q] = _store_lower(np.sqrt(sq[index[q]]) * (1.0 - 1e-12))
             listed_distance[a, q] = distance[q]
         count[a] = found
         beyond[a] = np.sqrt(threshold) * (1.0 - 1e-12)
