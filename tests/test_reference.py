@@ -177,6 +177,55 @@ def test_hamerly_with_listed_neighbours_at_large_k(dtype):
     assert_same_as_sklearn(X, _initial_centres(X, 160, 0), dtype, algorithm="hamerly")
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("offset", [0.0, 1e3])
+def test_hamerly_final_step_from_bounds_is_predicts(dtype, offset, monkeypatch):
+    """With neighbour lists the final E-step is one more pass whose bounds confirm most
+    labels; the rest are searched by predict's own E-step. labels_ must equal predict(X)
+    and inertia_ equal -score(X), on data far from the origin too (frames differ more), and
+    when the bounds confirm nothing (every row searched the predict way)."""
+    hamerly = importlib.import_module("kmeanskit.solvers.hamerly")
+    bounds = importlib.import_module("kmeanskit._kernels.bounds")
+    X, _ = make_blobs(n_samples=6000, n_features=32, centers=300, cluster_std=3.0, random_state=5)
+    X = (X + offset).astype(dtype)
+    init = _initial_centres(X, 256, 0)
+    for confirm in (True, False):
+        if not confirm:
+            monkeypatch.setattr(
+                bounds, "unconfirmed_rows", lambda X, *args: np.arange(X.shape[0], dtype=np.int64)
+            )
+        km = KMeans(256, init=init, n_init=1, max_iter=6, tol=0.0, algorithm="hamerly").fit(X)
+        assert hamerly.uses_neighbour_lists(256, 32)
+        np.testing.assert_array_equal(km.labels_, km.predict(X))
+        assert km.inertia_ == pytest.approx(-km.score(X), rel=1e-12)
+
+
+def test_unconfirmed_rows_confirm_only_labels_predict_gives():
+    """Rows the bounds confirm after a pass keep the label predict's E-step gives, and near
+    ties (a row equally far from two centres) are left unconfirmed."""
+    bounds = importlib.import_module("kmeanskit._kernels.bounds")
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(64, 16)).astype(np.float32) * 3
+    X = (centres[rng.integers(0, 64, 3000)] + rng.normal(size=(3000, 16))).astype(np.float32)
+    km = KMeans(64, init=centres, n_init=1, max_iter=1, tol=0.0).fit(X)
+    fitted = km.cluster_centers_
+    X[:50] = 0.5 * (fitted[0] + fitted[1])  # midway: a tie to rounding
+    labels = km.predict(X).astype(np.int32)
+    sq = ((X[:, None, :].astype(np.float64) - km.cluster_centers_[None]) ** 2).sum(axis=2)
+    ordered = np.sort(np.sqrt(sq), axis=1)
+    upper = ordered[:, 0] * (1 + 1e-6)
+    lower = ordered[:, 1] * (1 - 1e-6)
+    shift = np.zeros(16, dtype=np.float32)
+    c = km.cluster_centers_.astype(np.float32)
+    frame = (np.zeros(16), float((c.astype(np.float64) ** 2).sum(axis=1).max()), 100.0, 1.2e-7)
+    margin = 4.0 * 20 * float(np.finfo(np.float32).eps)
+    rows = bounds.unconfirmed_rows(X, shift, c, np.zeros(64), margin, labels, upper, lower, frame)
+    assert set(range(50)) <= set(rows.tolist())
+    confirmed = np.setdiff1d(np.arange(len(X)), rows)
+    assert confirmed.size > 2000
+    np.testing.assert_array_equal(labels[confirmed], sq[confirmed].argmin(axis=1))
+
+
 def _blobs_many():
     X, _ = make_blobs(n_samples=6000, n_features=8, centers=60, cluster_std=1.5, random_state=2)
     return X, 60

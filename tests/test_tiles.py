@@ -259,11 +259,14 @@ def test_centre_neighbours_list_the_nearest_and_bound_the_rest(dtype, k, d, n_li
             assert n > 0 or true[a, rest].min() == 0.0 or n_listed == 0
 
 
-def test_centre_neighbours_bound_float32_sums_that_overflow():
-    """Centres ~1e20 apart: their float32 squared distance overflows, and counts as float32's
-    largest value, below the true one, so the bounds stay true."""
+def test_centre_neighbours_bound_centres_whose_float32_squares_overflow():
+    """Centres ~1e20 apart: their squared distance overflows float32 but not the float64
+    GEMM, so the bounds stay finite and true."""
     centres = np.array([[0.0], [1.0], [3e19], [-3e19]], dtype=np.float32)
+    true = np.abs(centres.astype(np.float64) - centres.astype(np.float64).T)
+    np.fill_diagonal(true, np.inf)
     half_sep, listed, distance, count, beyond = centre_neighbours(centres, 1)
-    assert np.all(np.isfinite(half_sep[:2])) and half_sep[0] == pytest.approx(0.5, rel=1e-5)
-    assert listed[0, 0] == 1 and 0 < beyond[0] <= 3e19
-    assert np.isfinite(half_sep[2]) and half_sep[2] <= 1.5e19
+    assert np.all(np.isfinite(half_sep)) and np.all(half_sep <= 0.5 * true.min(axis=1))
+    assert half_sep[0] == pytest.approx(0.5, rel=1e-5)
+    assert half_sep[2] == pytest.approx(0.5 * true[2, 1], rel=1e-6)
+    assert listed[0, 0] == 1 and 0 < beyond[0] <= true[0, 2]

@@ -337,17 +337,33 @@ def _sq_distances_from(columns, i, sq):
     sq[i] = np.inf
 
 
-@njit(cache=True, fastmath={"nnan", "nsz"}, inline="always")
+_INF_BITS = np.array([np.inf]).view(np.int64)[0]
+
+
+@njit(cache=True)
+def _as_float(bits):
+    """The float64 whose bit pattern is the int64 ``bits``."""
+    box = np.empty(1, dtype=np.int64)
+    box[0] = bits
+    return box.view(np.float64)[0]
+
+
+@njit(cache=True)
 def _nearest_and_farthest(sq):
-    """The smallest value of ``sq`` and its largest finite one (0 if none), SIMD-wide:
-    ``sq`` holds no NaN, so min and max may reorder (the flags allow nothing else)."""
-    nearest = np.inf
-    farthest = 0.0
-    for j in range(sq.shape[0]):
-        value = sq[j]
+    """The smallest value of ``sq`` and its largest finite one (0 if none), SIMD-wide.
+
+    ``sq`` holds no NaN and no negative value, whose bit patterns order as int64s do: numba
+    compiles an int64 min/max to SIMD, a float one (with its NaN rules, even under fastmath)
+    to a scalar chain, 0.1 against 1 us for 1024 values. Not inlined: numba compiles an
+    inlined function in a prange body without its own flags and vectorisation."""
+    bits = sq.view(np.int64)
+    nearest = _INF_BITS
+    farthest = np.int64(0)
+    for j in range(bits.shape[0]):
+        value = bits[j]
         nearest = min(nearest, value)
-        farthest = max(farthest, value if value < np.inf else 0.0)
-    return nearest, farthest
+        farthest = max(farthest, value if value < _INF_BITS else np.int64(0))
+    return _as_float(nearest), _as_float(farthest)
 
 
 @njit(parallel=True, cache=True)
@@ -381,54 +397,90 @@ _BISECTION_STEPS = 10
 farthest other centre: the list may hold ~1/1000 of that range fewer than it could."""
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _count_below(sq, threshold):
-    """How many values of ``sq`` are below ``threshold`` (branch-free, so it vectorises)."""
+    """How many values of ``sq`` are below ``threshold`` (branch-free, so it vectorises; not
+    inlined, so that it does inside a prange body)."""
     count = np.int32(0)
     for j in range(sq.shape[0]):
         count += np.int32(1) if sq[j] < threshold else np.int32(0)
     return count
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _sort_by_distance(distance, index, n, buffers):
-    """Sort ``distance[:n]`` ascending, ``index[:n]`` along (ties by index): a counting sort
-    into ``n / 2`` equal-width buckets, then an insertion sort, which has little left to do.
-    ``buffers`` is (indices, distances, bucket counts) scratch of at least n, n, n / 2 + 1."""
+    """Sort ``distance[:n]`` (float32, non-negative) ascending, ``index[:n]`` (int32) along,
+    ties by index. Each pair becomes one int64 key, the distance's bits above the index's
+    (non-negative floats order as their bits do), sorted by a counting sort on the bits'
+    leading part into at least ``n`` buckets and an insertion sort, which has little left
+    to do: integer work only (0.4 against 0.85 ms a pass at k = 1024 with float keys).
+    ``buffers`` is (keys, sorted keys, bucket counts) scratch of at least n, n, 2n + 1."""
     if n < 2:
         return
-    sorted_index, sorted_distance, counts = buffers
-    low = distance[0]
-    high = distance[0]
+    keys, ordered, counts = buffers
+    bits = distance[:n].view(np.int32)
+    low = bits[0]
+    high = bits[0]
     for q in range(n):
-        low = min(low, distance[q])
-        high = max(high, distance[q])
-    n_buckets = max(1, n // 2)
-    scale = n_buckets / (np.float64(high) - np.float64(low)) if high > low else 0.0
+        low = min(low, bits[q])
+        high = max(high, bits[q])
+        keys[q] = (np.int64(bits[q]) << 32) | np.int64(index[q])
+    shift = 0
+    while (high - low) >> shift >= 2 * n:
+        shift += 1
+    n_buckets = ((high - low) >> shift) + 1
     counts[: n_buckets + 1] = 0
     for q in range(n):
-        counts[min(n_buckets - 1, int((distance[q] - low) * scale)) + 1] += 1
+        counts[((bits[q] - low) >> shift) + 1] += 1
     for bucket in range(n_buckets):
         counts[bucket + 1] += counts[bucket]
     for q in range(n):
-        bucket = min(n_buckets - 1, int((distance[q] - low) * scale))
-        sorted_distance[counts[bucket]] = distance[q]
-        sorted_index[counts[bucket]] = index[q]
+        bucket = (bits[q] - low) >> shift
+        ordered[counts[bucket]] = keys[q]
         counts[bucket] += 1
     for q in range(1, n):
-        v = sorted_distance[q]
-        j = sorted_index[q]
+        key = ordered[q]
         p = q
-        while p > 0 and (
-            sorted_distance[p - 1] > v or (sorted_distance[p - 1] == v and sorted_index[p - 1] > j)
-        ):
-            sorted_distance[p] = sorted_distance[p - 1]
-            sorted_index[p] = sorted_index[p - 1]
+        while p > 0 and ordered[p - 1] > key:
+            ordered[p] = ordered[p - 1]
             p -= 1
-        sorted_distance[p] = v
-        sorted_index[p] = j
-    distance[:n] = sorted_distance[:n]
-    index[:n] = sorted_index[:n]
+        ordered[p] = key
+    for q in range(n):
+        bits[q] = np.int32(ordered[q] >> 32)
+        index[q] = np.int32(ordered[q] & 0xFFFFFFFF)
+
+
+CENTRE_CHUNK = 32
+"""Centres per GEMM of :func:`centre_neighbours`' distances (and per unit of parallel work)."""
+
+
+@njit(cache=True, inline="always")
+def _chunk_dots(shifted, first, chunk, dots):
+    """Dot products of the centres ``first:first + CENTRE_CHUNK`` with every centre, by GEMM,
+    into ``dots`` (CENTRE_CHUNK, k); rows past k are of zeros. The chunk is copied whole
+    into ``chunk`` first: numba's dot of a sliced array takes a generic path ~30x slower."""
+    k, d = shifted.shape
+    for r in range(CENTRE_CHUNK):
+        for f in range(d):
+            chunk[r, f] = shifted[first + r, f] if first + r < k else 0.0
+    np.dot(chunk, shifted.T, dots)
+
+
+@njit(cache=True)
+def _sq_lower_from(dots_row, c_sq, a, sq):
+    """Lower bounds on the squared distances from centre ``a`` to every centre, into ``sq``
+    (``inf`` for ``a``): ``||c_a||^2 + ||c_j||^2 - 2 c_a.c_j`` from the float64 GEMM row
+    ``dots_row``, less ``4 (d + 4) eps`` times ``||c_a||^2 + ||c_j||^2``, well over the
+    expansion's worst-case error (``d eps`` of that for the products), never below 0; 0
+    where a square or a product overflowed."""
+    margin = 4.0 * (dots_row.shape[0] + 4) * np.finfo(np.float64).eps
+    own = c_sq[a]
+    for j in range(sq.shape[0]):
+        dot = dots_row[j]
+        both = own + c_sq[j]
+        value = both - 2.0 * dot - margin * both
+        sq[j] = value if (value > 0.0 and both < np.inf and np.abs(dot) < np.inf) else 0.0
+    sq[a] = np.inf
 
 
 @njit(parallel=True, cache=True)
@@ -472,53 +524,63 @@ def centre_neighbours(centers, n_listed):
     True
     """
     k, d = centers.shape
-    columns = _feature_columns(centers, centers.dtype)
-    # the sums' relative error, and the largest finite value: a sum past it is at least that
-    shrink = 1.0 - (d + 4) * np.finfo(centers.dtype).eps
-    largest = np.finfo(centers.dtype).max
+    mean = np.zeros(d, dtype=np.float64)
+    for j in range(k):
+        for f in range(d):
+            mean[f] += centers[j, f]
+    mean /= max(k, 1)
+    shifted = np.empty((k, d), dtype=np.float64)  # about the mean: less to cancel
+    c_sq = np.zeros(k, dtype=np.float64)
+    for j in range(k):
+        for f in range(d):
+            value = np.float64(centers[j, f]) - mean[f]
+            shifted[j, f] = value
+            c_sq[j] += value * value
     half_sep = np.empty(k, dtype=np.float64)
     listed = np.zeros((k, n_listed), dtype=np.int32)
     listed_distance = np.zeros((k, n_listed), dtype=np.float32)
     count = np.zeros(k, dtype=np.int64)
     beyond = np.empty(k, dtype=np.float64)
-    for a in prange(k):
-        summed = np.empty(k, dtype=centers.dtype)
+    n_chunks = (k + CENTRE_CHUNK - 1) // CENTRE_CHUNK
+    for c in prange(n_chunks):
+        first = c * CENTRE_CHUNK
+        chunk = np.empty((CENTRE_CHUNK, d), dtype=np.float64)
+        dots = np.empty((CENTRE_CHUNK, k), dtype=np.float64)
+        _chunk_dots(shifted, first, chunk, dots)
         sq = np.empty(k, dtype=np.float64)  # lower bounds on the squared distances
-        buffers = (  # one slot more than the list: the compaction writes one past it
-            np.empty(n_listed + 1, dtype=np.int32),
-            np.empty(n_listed + 1, dtype=np.float32),
-            np.empty(n_listed // 2 + 2, dtype=np.int64),
+        index = np.empty(n_listed + 1, dtype=np.int32)  # the compaction writes one past
+        sort_buffers = (
+            np.empty(n_listed + 1, dtype=np.int64),
+            np.empty(n_listed + 1, dtype=np.int64),
+            np.empty(2 * n_listed + 2, dtype=np.int64),
         )
-        _sq_distances_from(columns, a, summed)
-        for j in range(k):
-            sq[j] = min(np.float64(summed[j]), largest) * shrink
-        sq[a] = np.inf
-        nearest, farthest = _nearest_and_farthest(sq)
-        half_sep[a] = 0.5 * np.sqrt(nearest) * (1.0 - 1e-12)
-        if k - 1 <= n_listed:
-            threshold = np.inf  # every other centre fits
-        else:  # the largest radius (found by halving) below which at most n_listed lie
-            low = nearest
-            high = farthest
-            for _ in range(_BISECTION_STEPS):
-                middle = 0.5 * (low + high)
-                if _count_below(sq, middle) <= n_listed:
-                    low = middle
-                else:
-                    high = middle
-            threshold = low
-        index, distance, _ = buffers  # the list in index order, compacted without a branch
-        found = 0
-        for j in range(k):
-            index[found] = j
-            found += 1 if sq[j] < threshold else 0  # never past n_listed, by the halving
-        for q in range(found):
-            listed[a, q] = index[q]
-            distance[q] = _store_lower(np.sqrt(sq[index[q]]) * (1.0 - 1e-12))
-            listed_distance[a, q] = distance[q]
-        count[a] = found
-        beyond[a] = np.sqrt(threshold) * (1.0 - 1e-12)
-        _sort_by_distance(listed_distance[a], listed[a], found, buffers)
+        for a in range(first, min(k, first + CENTRE_CHUNK)):
+            _sq_lower_from(dots[a - first], c_sq, a, sq)
+            nearest, farthest = _nearest_and_farthest(sq)
+            half_sep[a] = 0.5 * np.sqrt(nearest) * (1.0 - 1e-12)
+            if k - 1 <= n_listed:
+                threshold = np.inf  # every other centre fits
+            else:  # the largest radius (found by halving) below which at most n_listed lie
+                low = nearest
+                high = farthest
+                for _ in range(_BISECTION_STEPS):
+                    middle = 0.5 * (low + high)
+                    if _count_below(sq, middle) <= n_listed:
+                        low = middle
+                    else:
+                        high = middle
+                threshold = low
+            # the list in index order, compacted without a branch
+            found = 0
+            for j in range(k):
+                index[found] = j
+                found += 1 if sq[j] < threshold else 0  # never past n_listed, by the halving
+            for q in range(found):
+                listed[a, q] = index[q]
+                listed_distance[a, q] = _store_lower(np.sqrt(sq[index[q]]) * (1.0 - 1e-12))
+            count[a] = found
+            beyond[a] = np.sqrt(threshold) * (1.0 - 1e-12)
+            _sort_by_distance(listed_distance[a], listed[a], found, sort_buffers)
     return half_sep, listed, listed_distance, count, beyond
 
 
@@ -543,3 +605,46 @@ def loosened_bounds(upper, lower, i, a, moved, farthest, runner_up):
     ``runner_up`` from :func:`_two_largest`): its own centre ``a`` may be ``moved[a]``
     farther, every other centre nearer by at most the largest move among them."""
     return upper[i] + moved[a], lower[i] - (runner_up if a == farthest else moved[farthest])
+
+
+@njit(parallel=True, cache=True)
+def unconfirmed_rows(X, x_shift, centers, half_sep, margin, labels, upper, lower, frame):
+    """The rows whose label the bounds cannot confirm as the one Lloyd's E-step (as
+    ``predict`` computes it) gives, right after a pass against ``centers``.
+
+    A row's label ``a`` stands if its bounds put every other centre farther than ``a`` by
+    more than that E-step can err: the GEMM expansion's worst case, ``margin`` times
+    ``||x'||^2 + max ||c'||^2`` on each squared distance in the predict frame (doubled),
+    after the rounding that moves rows and centres from this fit's frame into it has moved
+    every distance by at most ``frame_gap`` (half an ``eps`` of each vector's length: ``x'``,
+    the row in this frame and the centre in both; doubled).
+    A row that fails is tightened (its distance to ``a`` computed) and tested again.
+
+    ``frame`` is ``(shift, c_sq_max, c_norm_max, eps)``: the predict frame's shift (float64),
+    its centres' largest squared norm, the largest norm of a centre in either frame or
+    returned, and the data dtype's eps. Returns the unconfirmed rows' indices, ascending.
+    """
+    shift, c_sq_max, c_norm_max, eps = frame
+    n, d = X.shape
+    unconfirmed = np.zeros(n, dtype=np.bool_)
+    n_chunks = (n + 1023) // 1024
+    for c in prange(n_chunks):
+        x = np.empty(d, dtype=X.dtype)
+        for i in range(c * 1024, min(n, (c + 1) * 1024)):
+            a = labels[i]
+            x_sq = 0.0  # the row's squared length in the predict frame, and in this one
+            fit_sq = 0.0
+            for f in range(d):
+                value = np.float64(X[i, f]) - shift[f]
+                x_sq += value * value
+                x[f] = X[i, f] - x_shift[f]
+                fit_sq += np.float64(x[f]) * np.float64(x[f])
+            err = 2.0 * margin * (x_sq + c_sq_max)
+            frame_gap = eps * (np.sqrt(x_sq) + np.sqrt(fit_sq) + 2.0 * c_norm_max)
+            # in the predict frame a is within u + frame_gap, every other centre beyond
+            # low - frame_gap: a is its E-step's choice if the squares differ by over 2 err
+            low = max(half_sep[a], lower[i]) - frame_gap
+            if low <= 0.0 or low * low - (upper[i] + frame_gap) ** 2 <= 2.0 * err:
+                u = np.sqrt(_sq_distance(x, centers, a) * (1.0 + margin))
+                unconfirmed[i] = low <= 0.0 or low * low - (u + frame_gap) ** 2 <= 2.0 * err
+    return np.flatnonzero(unconfirmed)

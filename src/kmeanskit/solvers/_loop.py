@@ -102,6 +102,9 @@ class BlockSums:
 AssignStep = Callable[[np.ndarray, np.ndarray, BlockSums], int]
 # on_move(labels, per-centre Euclidean displacement) -> None, e.g. to loosen bounds
 OnMove = Callable[[np.ndarray, np.ndarray], None]
+# final_step(centres in the loop's frame, returned centres, labels of the last pass)
+#   -> (labels, inertia), as assign gives them
+FinalStep = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, float]]
 
 
 def iterate(
@@ -117,11 +120,14 @@ def iterate(
     on_move: OnMove | None = None,
     spherical: bool = False,
     sums_of_changes: bool = False,
+    final_step: FinalStep | None = None,
 ) -> KMeansResult:
     """Run assignment/update iterations from ``centers_init`` (original coordinates).
 
     ``sums_of_changes``: the assignment step fills its :class:`BlockSums` with the changes
     of the rows that changed cluster only (the bound-based solvers), not with every row's.
+    ``final_step`` replaces the final E-step (:func:`kmeanskit.solvers._data.assign`) with
+    one that must give the same labels and inertia, e.g. from bounds.
 
     ``spherical`` scales every moved centre to unit length in original coordinates (spherical
     k-means: on unit-length rows the nearest centre is then the most cosine-similar one).
@@ -180,5 +186,8 @@ def iterate(
 
     centers_out = np.ascontiguousarray((centers + shift).astype(data.dtype))
     # final E-step against the returned centres, exactly as predict() will compute it
-    labels, inertia = assign(data, weights, centers_out, out=labels)
+    if final_step is not None:
+        labels, inertia = final_step(centers, centers_out, labels)
+    else:
+        labels, inertia = assign(data, weights, centers_out, out=labels)
     return KMeansResult(centers_out, labels, inertia, iteration + 1, converged)

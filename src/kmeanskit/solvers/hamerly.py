@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._kernels import bounds
-from .._kernels.blocks import tile_rows_for
-from ._data import sq_norms
-from ._loop import iterate
+from .._kernels.blocks import n_blocks_for, tile_rows_for
+from ._data import DenseData, _shifted_centres, assign, sq_norms
+from ._loop import BlockSums, iterate
 from ._result import KMeansResult
 
 SEARCH_ALL_FRACTION = 0.5
@@ -100,14 +100,17 @@ def hamerly(
     k = centers_init.shape[0]
     n_listed = int(NEIGHBOURS_LISTED * k) if uses_neighbour_lists(k, d) else 0
 
+    last_half_sep = None  # of the latest pass's centres
+
     def assign_step(centers, labels, block_sums):
-        nonlocal searched_last
+        nonlocal searched_last, last_half_sep
         # when most rows failed their bounds last time, testing them again is wasted work
         search_all = may_search_all and searched_last > SEARCH_ALL_FRACTION * n
         if n_listed:
             half_sep, *neighbours = bounds.centre_neighbours(centers, n_listed)
         else:
             half_sep, neighbours = bounds.half_separations(centers), NO_NEIGHBOURS
+        last_half_sep = half_sep
         changed, searched_last = bounds.hamerly_pass(
             data.X,
             weights,
@@ -133,6 +136,28 @@ def hamerly(
         # applied by the next pass as it reads each row's bounds
         moved[:] = displacement
 
+    def final_step(centers, centers_out, labels):
+        """The final E-step as one more pass: only the rows its bounds cannot confirm are
+        searched again, by the E-step predict runs (:func:`bounds.unconfirmed_rows`)."""
+        assign_step(centers, labels, BlockSums(n_blocks_for(n, k, d), k, d, of_changes=True))
+        moved[:] = 0.0  # the bounds are now against these centres
+        predict_shift, predict_centres = _shifted_centres(data, centers_out)
+        c_sq = [sq_norms(c.astype(np.float64)) for c in (predict_centres, centers_out, centers)]
+        frame = (
+            predict_shift.astype(np.float64),
+            float(c_sq[0].max()),
+            float(np.sqrt(np.max(c_sq))),
+            float(np.finfo(data.dtype).eps),
+        )
+        rows = bounds.unconfirmed_rows(
+            data.X, shift, centers, last_half_sep, margin, labels, upper, lower, frame
+        )
+        if rows.size:
+            searched = DenseData(np.ascontiguousarray(data.X[rows]))
+            labels[rows], _ = assign(searched, weights[rows], centers_out)
+        n_blocks = n_blocks_for(n, k, d)
+        return labels, data.inertia(weights, predict_shift, predict_centres, labels, n_blocks)
+
     return iterate(
         data,
         weights,
@@ -145,4 +170,5 @@ def hamerly(
         assign_step=assign_step,
         on_move=on_move,
         sums_of_changes=True,
+        final_step=final_step if n_listed else None,
     )
