@@ -9,7 +9,7 @@ scikit-learn break them. The values are computed in the data's dtype exactly as 
 import numpy as np
 import pytest
 
-from kmeanskit._kernels.bounds import centre_neighbours, half_separations
+from kmeanskit._kernels.bounds import centre_neighbours, half_separations, patch_neighbours
 from kmeanskit._kernels.dense import (
     direct_terms,
     tile_argmin,
@@ -270,3 +270,88 @@ def test_centre_neighbours_bound_centres_whose_float32_squares_overflow():
     assert half_sep[0] == pytest.approx(0.5, rel=1e-5)
     assert half_sep[2] == pytest.approx(0.5 * true[2, 1], rel=1e-6)
     assert listed[0, 0] == 1 and 0 < beyond[0] <= true[0, 2]
+
+
+def _assert_valid_lists(centres, lists, n_listed):
+    """The invariants Hamerly's search relies on: every listed distance, ``beyond`` and half
+    separation is a lower bound, each list is nearest first (ties by index), and no centre
+    left out of a list is nearer than its ``beyond``."""
+    half_sep, listed, distance, count, beyond = lists
+    k = centres.shape[0]
+    c = centres.astype(np.float64)
+    true = np.sqrt(((c[:, None, :] - c[None, :, :]) ** 2).sum(axis=2))
+    np.fill_diagonal(true, np.inf)
+    assert np.all(half_sep <= 0.5 * true.min(axis=1))
+    for a in range(k):
+        n = count[a]
+        assert n <= min(n_listed, k - 1)
+        mine = listed[a, :n]
+        assert len(set(mine.tolist())) == n and a not in mine
+        order = np.lexsort((mine, distance[a, :n]))
+        np.testing.assert_array_equal(order, np.arange(n))
+        assert np.all(distance[a, :n] <= true[a, mine])
+        rest = np.setdiff1d(np.arange(k), np.append(mine, a))
+        assert np.all(true[a, rest] >= beyond[a])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k, d, n_listed", [(9, 2, 20), (64, 16, 8), (300, 33, 37)])
+def test_patched_neighbour_lists_stay_valid_and_close_to_fresh_ones(dtype, k, d, n_listed):
+    """Patching the lists after a few centres moved (some far, one onto another centre,
+    several passes in a row) keeps every invariant of a fresh listing, and the lists keep
+    most of the neighbours a fresh listing finds."""
+    rng = np.random.default_rng(k * d + n_listed)
+    centres = (rng.normal(size=(k, d)) * 10 + 100).astype(dtype)
+    lists = centre_neighbours(centres, n_listed)
+    for step in range(4):
+        changed = np.zeros(k, dtype=bool)
+        changed[rng.choice(k, size=max(1, k // 8), replace=False)] = True
+        moved = np.flatnonzero(changed)
+        centres = centres.copy()
+        centres[moved] += (rng.normal(size=(moved.size, d)) * (0.3 + 5 * (step % 2))).astype(dtype)
+        centres[moved[0]] = centres[(moved[0] + 1) % k]  # onto another: distance 0
+        changed[moved[0]] = True
+        patch_neighbours(centres, changed, lists)
+        _assert_valid_lists(centres, lists, n_listed)
+    fresh_count = centre_neighbours(centres, n_listed)[3]
+    assert lists[3].sum() >= 0.5 * fresh_count.sum()
+
+
+def test_patching_with_every_centre_listed_keeps_beyond_infinite():
+    """When a list can hold every other centre, patching keeps them all and beyond at inf."""
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(6, 3))
+    lists = centre_neighbours(centres, 8)
+    centres[[1, 4]] += 3.0
+    patch_neighbours(centres, np.isin(np.arange(6), [1, 4]), lists)
+    _assert_valid_lists(centres, lists, 8)
+    assert np.all(lists[3] == 5) and np.all(lists[4] == np.inf)
+
+
+def test_neighbour_lists_are_listed_afresh_once_patching_thins_them():
+    """Hamerly's lists are patched while few centres move, and listed afresh when many move
+    or when patches have dropped more than PATCH_MIN_LISTED of what a fresh listing held;
+    whichever way, what it returns is valid for the centres it was given."""
+    from kmeanskit.solvers.hamerly import PATCH_MIN_LISTED, NeighbourLists
+
+    rng = np.random.default_rng(0)
+    centres = np.arange(64, dtype=np.float64)[:, None] + rng.uniform(0, 0.1, size=(64, 1))
+    listing = NeighbourLists(8)
+    listing.update(centres, np.zeros(64))
+    ways = []
+    for _ in range(6):
+        moved = np.zeros(64)
+        group = rng.choice(64, size=16, replace=False)  # k / 4: patched
+        moved[group] = 1.0
+        centres = centres.copy()
+        centres[group] = rng.uniform(-1e4, 1e4, size=(16, 1))  # far: left out of lists
+        before = listing.lists
+        lists = listing.update(centres, moved)
+        ways.append("patched" if lists is before else "fresh")
+        _assert_valid_lists(centres, lists, 8)
+        assert lists[3].sum() >= PATCH_MIN_LISTED * listing.fresh_total
+    assert "patched" in ways and "fresh" in ways
+    moved = np.ones(64)  # every centre moved: listed afresh
+    before = listing.lists
+    assert listing.update(centres + 1.0, moved) is not before
+

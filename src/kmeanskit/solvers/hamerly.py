@@ -49,6 +49,39 @@ def uses_neighbour_lists(n_clusters: int, n_features: int) -> bool:
     return n_features >= 16 and n_clusters >= 64 and n_clusters * n_features >= 8192
 
 
+PATCH_MAX_MOVED = 1 / 4
+"""The lists are patched when at most this fraction of the centres moved, else listed
+afresh. Measured at k = 1024, d = 32 (1024 x 32 random centres, 128 listed): a patch took
+0.24, 0.59 and 1.46 ms for 8, 64 and 256 moved centres, a fresh listing 2.1 ms."""
+
+PATCH_MIN_LISTED = 3 / 4
+"""Patched lists whose total length falls below this fraction of the last fresh listing's
+are listed afresh."""
+
+
+class NeighbourLists:
+    """Every centre's listed neighbours (:func:`kmeanskit._kernels.bounds.centre_neighbours`)
+    from pass to pass: listed afresh when many centres moved, else patched for the few that
+    did (:func:`kmeanskit._kernels.bounds.patch_neighbours`), until patching has thinned
+    the lists below :data:`PATCH_MIN_LISTED` of what the last fresh listing held."""
+
+    def __init__(self, n_listed: int):
+        self.n_listed = n_listed
+        self.lists = None
+        self.fresh_total = 0
+
+    def update(self, centers: np.ndarray, moved: np.ndarray) -> tuple:
+        """The lists for ``centers``, which moved by ``moved`` since the last call."""
+        changed = moved > 0
+        if self.lists is not None and changed.sum() <= PATCH_MAX_MOVED * moved.shape[0]:
+            bounds.patch_neighbours(centers, changed, self.lists)
+            if self.lists[3].sum() >= PATCH_MIN_LISTED * self.fresh_total:
+                return self.lists
+        self.lists = bounds.centre_neighbours(centers, self.n_listed)
+        self.fresh_total = int(self.lists[3].sum())
+        return self.lists
+
+
 NO_NEIGHBOURS = (
     np.zeros((0, 0), dtype=np.int32),
     np.zeros((0, 0), dtype=np.float32),
@@ -105,13 +138,16 @@ def hamerly(
     n_listed = int(NEIGHBOURS_LISTED * k) if uses_neighbour_lists(k, d) else 0
 
     last_half_sep = None  # of the latest pass's centres
+    listing = NeighbourLists(n_listed)
 
     def assign_step(centers, labels, block_sums):
         nonlocal searched_last, last_half_sep
         # when most rows failed their bounds last time, testing them again is wasted work
         search_all = may_search_all and searched_last > SEARCH_ALL_FRACTION * n
-        if n_listed:
-            half_sep, *neighbours = bounds.centre_neighbours(centers, n_listed)
+        if labels[0] < 0:  # the first pass searches every row: no bound is read
+            half_sep, neighbours = np.zeros(k), NO_NEIGHBOURS
+        elif n_listed:
+            half_sep, *neighbours = listing.update(centers, moved)
         else:
             half_sep, neighbours = bounds.half_separations(centers), NO_NEIGHBOURS
         last_half_sep = half_sep
