@@ -355,3 +355,13 @@ def test_neighbour_lists_are_listed_afresh_once_patching_thins_them():
     before = listing.lists
     assert listing.update(centres + 1.0, moved) is not before
 
+
+def test_neighbour_lists_survive_an_outlier_centre():
+    """One far centre stretches every centre's range of distances; the radius that lists
+    the neighbours is found by halving its ratio, not the range, so the lists stay full."""
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(100, 4))
+    centres[0] = 1e6
+    lists = centre_neighbours(centres, 10)
+    _assert_valid_lists(centres, lists, 10)
+    assert np.all(lists[3][1:] >= 8)

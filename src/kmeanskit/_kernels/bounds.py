@@ -393,8 +393,9 @@ def half_separations(centers):
 
 
 _BISECTION_STEPS = 10
-"""Halvings of the squared radius that lists a centre's neighbours, between its nearest and
-farthest other centre: the list may hold ~1/1000 of that range fewer than it could."""
+"""Halvings of the ratio between the squared radii of a centre's nearest and farthest other
+centre (of the range while the nearest is at 0), to find the radius that lists its
+neighbours: the list may miss those within ~1/1000 of that ratio's logarithm."""
 
 
 @njit(cache=True)
@@ -724,7 +725,9 @@ def _list_centre(a, sq, scratch, lists):
         low = nearest
         high = farthest
         for _ in range(_BISECTION_STEPS):
-            middle = 0.5 * (low + high)
+            # halving the ratio, not the range: one far centre (an outlier's) would leave
+            # the range's halvings too coarse to list any near one
+            middle = np.sqrt(low * high) if low > 0.0 else 0.5 * (low + high)
             if _count_below(sq, middle) <= n_listed:
                 low = middle
             else:
