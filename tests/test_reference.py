@@ -200,6 +200,36 @@ def test_hamerly_final_step_from_bounds_is_predicts(dtype, offset, monkeypatch):
         assert km.inertia_ == pytest.approx(-km.score(X), rel=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hamerly_with_an_outlier_centre_is_sklearns_and_confirms_by_its_bounds(dtype):
+    """A few rows far from the rest give a centre of their own, ~1e3 times farther out than
+    the others: the expansion's error on it is huge, but no row's bound or final label may
+    depend on it (bounds._error_reach). Same fit as sklearn's Lloyd, labels_ equal
+    predict(X), and the final E-step still confirms rows by their bounds."""
+    bounds = importlib.import_module("kmeanskit._kernels.bounds")
+    X, _ = make_blobs(n_samples=6000, n_features=32, centers=300, cluster_std=3.0, random_state=5)
+    X[:3] += 3e4
+    X = X.astype(dtype)
+    init = _initial_centres(X, 256, 0)
+    assert np.abs(init).max() > 1e4  # k-means++ gives the outliers a centre
+    assert_same_as_sklearn(X, init, dtype, algorithm="hamerly")
+    searched = []
+    original = bounds.unconfirmed_rows
+
+    def spy(*args):
+        rows = original(*args)
+        searched.append(rows.size)
+        return rows
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bounds, "unconfirmed_rows", spy)
+        km = KMeans(256, init=init, n_init=1, max_iter=10, tol=0.0, algorithm="hamerly").fit(X)
+    np.testing.assert_array_equal(km.labels_, km.predict(X))
+    # float32's expansion errs far more: rows whose lower bound is barely above their
+    # distance (a direct search's) stay unconfirmed; before the reach, every row was
+    assert searched and searched[0] < (0.6 if dtype == np.float32 else 0.05) * len(X)
+
+
 def test_unconfirmed_rows_confirm_only_labels_predict_gives():
     """Rows the bounds confirm after a pass keep the label predict's E-step gives, and near
     ties (a row equally far from two centres) are left unconfirmed."""
