@@ -201,7 +201,7 @@ def test_hamerly_final_step_from_bounds_is_predicts(dtype, offset, monkeypatch):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_hamerly_with_an_outlier_centre_is_sklearns_and_confirms_by_its_bounds(dtype):
+def test_bounded_solvers_with_an_outlier_centre_are_sklearns(dtype):
     """A few rows far from the rest give a centre of their own, ~1e3 times farther out than
     the others: the expansion's error on it is huge, but no row's bound or final label may
     depend on it (bounds._error_reach). Same fit as sklearn's Lloyd, labels_ equal
@@ -212,7 +212,8 @@ def test_hamerly_with_an_outlier_centre_is_sklearns_and_confirms_by_its_bounds(d
     X = X.astype(dtype)
     init = _initial_centres(X, 256, 0)
     assert np.abs(init).max() > 1e4  # k-means++ gives the outliers a centre
-    assert_same_as_sklearn(X, init, dtype, algorithm="hamerly")
+    for algorithm in ("hamerly", "yinyang"):
+        assert_same_as_sklearn(X, init, dtype, algorithm=algorithm)
     searched = []
     original = bounds.unconfirmed_rows
 

@@ -23,6 +23,7 @@ from .dense import (
     _move_row,
     _shifted_chunk,
     direct_terms,
+    error_reach,
     tile_dots,
     tile_two_nearest,
     tile_two_nearest_direct,
@@ -81,8 +82,8 @@ def _search_tile(data, xbuf, xt, terms, m, pending, centers, c_sq, margin, tile,
         upper_sq = x_sq[p] + np.float64(v1[p])
         second_sq = x_sq[p] + np.float64(v2[p])
         # the expansion errs by up to margin (||x||^2 + ||c||^2) on a centre's value: the
-        # nearest's own norm bounds its error; for the others, see _error_reach
-        reach_sq = _error_reach(x_sq[p], second_sq)
+        # nearest's own norm bounds its error; for the others, see error_reach
+        reach_sq = error_reach(x_sq[p], second_sq)
         new_upper[p] = np.sqrt(
             max(upper_sq, 0.0) + margin * (x_sq[p] + np.float64(c_sq[nearest[p]]))
         )
@@ -100,18 +101,6 @@ def _search_tile(data, xbuf, xt, terms, m, pending, centers, c_sq, margin, tile,
             labels[i] = best
             _move_row(X, x_shift, i, weights[i], old, best, sums, cluster_weights, members)
     return changed
-
-
-@njit(cache=True, inline="always")
-def _error_reach(x_sq, near_sq):
-    """The squared norm ``(||x|| + r)^2`` (a hair over) past which a centre lies farther
-    than ``r = sqrt(near_sq)`` from ``x``, whatever its value computed by the GEMM
-    expansion: a centre ``c`` with ``||c|| > ||x|| + r`` is at least ``||c|| - ||x|| > r``
-    away. So a lower bound drawn from ``near_sq`` need only allow for the expansion's error
-    on centres within that norm, ``margin (||x||^2 + reach)``, not on the largest centre
-    (one far outlier's centre would otherwise void every row's bound)."""
-    reach = (np.sqrt(x_sq) + np.sqrt(max(near_sq, 0.0))) * (1.0 + 1e-9)
-    return reach * reach
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
@@ -824,9 +813,9 @@ def unconfirmed_rows(X, x_shift, centers, half_sep, margin, labels, upper, lower
             # in the predict frame a is within u + frame_gap, every other centre beyond
             # low - frame_gap: a is its E-step's choice if the squares differ by over 2 err,
             # err the expansion's error on a centre within the norm that matters
-            # (_error_reach: a centre past it is farther than low whatever its error)
+            # (error_reach: a centre past it is farther than low whatever its error)
             low = max(half_sep[a], lower[i]) - frame_gap
-            reach_sq = _error_reach(x_sq, low * low if low > 0.0 else 0.0)
+            reach_sq = error_reach(x_sq, low * low if low > 0.0 else 0.0)
             err = 2.0 * margin * (x_sq + min(c_sq_max, reach_sq))
             if low <= 0.0 or low * low - (upper[i] + frame_gap) ** 2 <= 2.0 * err:
                 u = np.sqrt(_sq_distance(x, centers, a) * (1.0 + margin))

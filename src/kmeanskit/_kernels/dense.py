@@ -142,6 +142,18 @@ def two_nearest_of_rows(dots_t, c_sq, first, stop, best, best_v, second_v):
 
 
 @njit(cache=True, inline="always")
+def error_reach(x_sq, near_sq):
+    """The squared norm ``(||x|| + r)^2`` (a hair over) past which a centre lies farther
+    than ``r = sqrt(near_sq)`` from ``x``, whatever its value computed by the GEMM
+    expansion: a centre ``c`` with ``||c|| > ||x|| + r`` is at least ``||c|| - ||x|| > r``
+    away. So a lower bound drawn from ``near_sq`` need only allow for the expansion's error
+    on centres within that norm, ``margin (||x||^2 + reach)``, not on the largest centre
+    (one far outlier's centre would otherwise void every row's bound)."""
+    reach = (np.sqrt(x_sq) + np.sqrt(max(near_sq, 0.0))) * (1.0 + 1e-9)
+    return reach * reach
+
+
+@njit(cache=True, inline="always")
 def tile_dots(xbuf, m, centers, dots_buf):
     """The (k, m) dot products of the centres with the first ``m`` rows of ``xbuf``, through
     BLAS GEMM, in ``dots_buf`` (k * len(xbuf) values)."""

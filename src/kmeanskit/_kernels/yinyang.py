@@ -21,7 +21,13 @@ As in Hamerly's pass, only the rows whose label changed update the clusters' sum
 import numpy as np
 from numba import njit, prange
 
-from .dense import _block_rows, accumulate_changes, tile_dots, two_nearest_of_rows
+from .dense import (
+    _block_rows,
+    accumulate_changes,
+    error_reach,
+    tile_dots,
+    two_nearest_of_rows,
+)
 
 _ROUND_DOWN = 1.0 - 1e-6
 """Float32 bounds are stored scaled by this, so rounding to float32 never raises them."""
@@ -90,14 +96,17 @@ def _search_tile(
         x_sq = 0.0
         for f in range(d):
             x_sq += np.float64(xbuf[p, f]) * np.float64(xbuf[p, f])
-        err = margin * (x_sq + c_sq_max)
         i = pending[p]
-        upper[i] = np.sqrt(max(x_sq + np.float64(nearest_v[p]), 0.0) + err)
+        best = nearest[p]
+        # the nearest's own norm bounds its error; a group's, the norms within reach
+        upper[i] = np.sqrt(
+            max(x_sq + np.float64(nearest_v[p]), 0.0) + margin * (x_sq + np.float64(c_sq[best]))
+        )
         best_g = nearest_g[p]
         for g in range(n_groups):
-            vg = np.float64(g_second[g, p] if g == best_g else g_min[g, p])
-            lower[i, g] = _store_lower(np.sqrt(max(x_sq + vg - err, 0.0)))
-        best = nearest[p]
+            vg = x_sq + np.float64(g_second[g, p] if g == best_g else g_min[g, p])
+            err = margin * (x_sq + min(c_sq_max, error_reach(x_sq, vg)))
+            lower[i, g] = _store_lower(np.sqrt(max(vg - err, 0.0)))
         if labels[i] != best:
             changed += 1
             labels[i] = best
