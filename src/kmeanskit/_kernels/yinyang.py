@@ -103,9 +103,12 @@ def _search_tile(
             max(x_sq + np.float64(nearest_v[p]), 0.0) + margin * (x_sq + np.float64(c_sq[best]))
         )
         best_g = nearest_g[p]
+        err_max = margin * (x_sq + c_sq_max)
         for g in range(n_groups):
             vg = x_sq + np.float64(g_second[g, p] if g == best_g else g_min[g, p])
-            err = margin * (x_sq + min(c_sq_max, error_reach(x_sq, vg)))
+            err = err_max
+            if err > 1e-3 * vg:  # only then is the reach worth its square roots
+                err = margin * (x_sq + min(c_sq_max, error_reach(x_sq, vg)))
             lower[i, g] = _store_lower(np.sqrt(max(vg - err, 0.0)))
         if labels[i] != best:
             changed += 1
