@@ -110,13 +110,13 @@ def hamerly(
     its centre's nearest neighbours within twice its distance (no other centre can be
     nearer), from differences in the data's dtype, and goes to the tile only when that
     radius reaches past the list; the lists are patched from pass to pass for the centres
-    that moved (:class:`NeighbourLists`). With the lists the final E-step (labels and inertia against
-    the returned centres) is one more such pass: the rows whose bounds put every other
-    centre farther than the E-step's worst-case error keep their label, and only the rest
-    are searched by the E-step ``predict`` runs (:func:`bounds.unconfirmed_rows`), so
-    ``labels_`` still equals ``predict(X)``. The result equals Lloyd's from the same initial
-    centres up to floating-point ties. Dense data only
-    (:func:`kmeanskit.solvers.choose_solver` sends CSR input to Lloyd).
+    that moved (:class:`NeighbourLists`). With the lists the final E-step (labels and
+    inertia against the returned centres) is one more such pass: the rows whose bounds put
+    every other centre farther than the E-step's worst-case error keep their label, and
+    only the rest are searched by the E-step ``predict`` runs
+    (:func:`bounds.unconfirmed_rows`), so ``labels_`` still equals ``predict(X)``. The
+    result equals Lloyd's from the same initial centres up to floating-point ties. Dense
+    data only (:func:`kmeanskit.solvers.choose_solver` sends CSR input to Lloyd).
 
     Parameters and return value are those of :func:`kmeanskit.solvers.lloyd`.
     """
