@@ -199,6 +199,30 @@ def test_cluster_statistics_on_centres_and_duplicate_centres(dtype):
     assert error[4] == 0.0 and removal[3] == 0.0
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_second_nearest_with_an_outlier_centre(dtype):
+    # rows sitting on centres 1000 from the origin, uncentred: the expansion cancels, so
+    # their second-nearest distances must come from the exact search; one centre ~1e5 out,
+    # whose own error is huge, must neither hide that nor spoil the rows near a centre
+    rng = np.random.default_rng(3)
+    centers = (1000.0 + rng.normal(size=(7, 4)) * 3).astype(dtype)
+    centers[6] = 1e5
+    near = centers[rng.integers(0, 6, 500)] + rng.normal(size=(500, 4))
+    X = np.concatenate([np.repeat(centers[:6], 20, axis=0), near]).astype(dtype)
+    labels, nearest, second = as_solver_data(X).two_nearest(np.zeros(4), centers)
+    x64, c64 = X.astype(np.float64), centers.astype(np.float64)
+    sq = ((x64[:, None, :] - c64[None]) ** 2).sum(-1)
+    order = np.sort(sq, axis=1)
+    on_centre = np.arange(120)
+    np.testing.assert_array_equal(labels[on_centre], on_centre // 20)
+    assert np.all(nearest[on_centre] == 0.0)
+    np.testing.assert_allclose(second[on_centre], order[on_centre, 1], rtol=1e-9)
+    assert np.all(second >= nearest)
+    if dtype == np.float64:  # every row: brute force, to rounding
+        np.testing.assert_array_equal(labels, sq.argmin(axis=1))
+        np.testing.assert_allclose(second, order[:, 1], rtol=1e-9)
+
+
 @pytest.mark.parametrize(
     "params, message",
     [

@@ -732,7 +732,11 @@ def two_nearest(X, x_shift, centers, n_blocks):
                     x_sq += x * x
                     exact += diff * diff
                 second_d = x_sq + np.float64(second_v[i])
-                if second_d <= _CANCELLATION * (x_sq + c_sq_max):
+                # the digits lost are those of centres within (||x|| + 2 sqrt(second))^2 in
+                # norm: a centre past it is over twice as far, and so is its computed value
+                # (error_reach), so a far outlier's centre does not force the exact search
+                reach_sq = error_reach(x_sq, 4.0 * second_d)
+                if second_d <= _CANCELLATION * (x_sq + min(c_sq_max, reach_sq)):
                     # the expansion may have cancelled: the second exactly, row by row
                     second_d = np.inf
                     for other in range(k):
