@@ -464,14 +464,15 @@ CENTRE_CHUNK = 32
 
 
 @njit(cache=True, inline="always")
-def _chunk_dots(shifted, first, chunk, dots):
-    """Dot products of the centres ``first:first + CENTRE_CHUNK`` with every centre, by GEMM,
-    into ``dots`` (CENTRE_CHUNK, k); rows past k are of zeros. The chunk is copied whole
-    into ``chunk`` first: numba's dot of a sliced array takes a generic path ~30x slower."""
-    k, d = shifted.shape
+def _chunk_dots(shifted, rows, chunk, dots):
+    """Dot products of the centres ``rows`` (at most CENTRE_CHUNK of them) with every
+    centre, by GEMM, into ``dots`` (CENTRE_CHUNK, k); rows past ``len(rows)`` are of zeros.
+    The chunk is copied whole into ``chunk`` first: numba's dot of a sliced array takes a
+    generic path ~30x slower."""
+    d = shifted.shape[1]
     for r in range(CENTRE_CHUNK):
         for f in range(d):
-            chunk[r, f] = shifted[first + r, f] if first + r < k else 0.0
+            chunk[r, f] = shifted[rows[r], f] if r < rows.shape[0] else 0.0
     np.dot(chunk, shifted.T, dots)
 
 
@@ -547,7 +548,7 @@ def centre_neighbours(centers, n_listed):
         first = c * CENTRE_CHUNK
         chunk = np.empty((CENTRE_CHUNK, d), dtype=np.float64)
         dots = np.empty((CENTRE_CHUNK, k), dtype=np.float64)
-        _chunk_dots(shifted, first, chunk, dots)
+        _chunk_dots(shifted, np.arange(first, min(k, first + CENTRE_CHUNK)), chunk, dots)
         sq = np.empty(k, dtype=np.float64)  # lower bounds on the squared distances
         scratch = _listing_scratch(n_listed)
         for a in range(first, min(k, first + CENTRE_CHUNK)):
@@ -590,14 +591,12 @@ def patch_neighbours(centers, changed, lists):
     n_chunks = (moved.shape[0] + CENTRE_CHUNK - 1) // CENTRE_CHUNK
     for c in prange(n_chunks):
         first = c * CENTRE_CHUNK
-        rows = min(CENTRE_CHUNK, moved.shape[0] - first)
-        chunk = np.zeros((CENTRE_CHUNK, d), dtype=np.float64)
+        rows = moved[first : first + CENTRE_CHUNK]
+        chunk = np.empty((CENTRE_CHUNK, d), dtype=np.float64)
         dots = np.empty((CENTRE_CHUNK, k), dtype=np.float64)
-        for r in range(rows):
-            chunk[r] = shifted[moved[first + r]]
-        np.dot(chunk, shifted.T, dots)
+        _chunk_dots(shifted, rows, chunk, dots)
         scratch = _listing_scratch(n_listed)
-        for r in range(rows):
+        for r in range(rows.shape[0]):
             a = moved[first + r]
             _sq_lower_from(dots[r], c_sq, a, sq_moved[first + r])
             _list_centre(a, sq_moved[first + r], scratch, lists)
