@@ -58,37 +58,7 @@ def _search_tile(data, xbuf, xt, terms, m, pending, centers, c_sq, margin, tile,
         tile_two_nearest_direct(xt, m, terms, nearest, v1, v2)
     else:
         tile_two_nearest(tile_dots(xbuf, m, centers, dots_buf), c_sq, nearest, v1, v2)
-    d = centers.shape[1]
-    c_sq_max = 0.0
-    for j in range(c_sq.shape[0]):
-        c_sq_max = max(c_sq_max, np.float64(c_sq[j]))
-    # the squared norms and the bounds a row at a time along the tile, so they vectorise
-    for p in range(m):
-        x_sq[p] = 0.0
-    if direct:
-        for f in range(d):
-            row = xt[f]
-            for p in range(m):
-                value = np.float64(row[p])
-                x_sq[p] += value * value
-    else:
-        for p in range(m):
-            total = 0.0
-            for f in range(d):
-                value = np.float64(xbuf[p, f])
-                total += value * value
-            x_sq[p] = total
-    for p in range(m):
-        upper_sq = x_sq[p] + np.float64(v1[p])
-        second_sq = x_sq[p] + np.float64(v2[p])
-        # the expansion errs by up to margin (||x||^2 + ||c||^2) on a centre's value: the
-        # nearest's own norm bounds its error; for the others, see error_reach
-        reach_sq = error_reach(x_sq[p], second_sq)
-        new_upper[p] = np.sqrt(
-            max(upper_sq, 0.0) + margin * (x_sq[p] + np.float64(c_sq[nearest[p]]))
-        )
-        err = margin * (x_sq[p] + min(c_sq_max, reach_sq))
-        new_lower[p] = np.sqrt(max(second_sq - err, 0.0))
+    _tile_bounds(xbuf, xt, m, direct, c_sq, nearest, v1, v2, margin, x_sq, new_upper, new_lower)
     changed = 0
     for p in range(m):
         i = pending[p]
@@ -101,6 +71,49 @@ def _search_tile(data, xbuf, xt, terms, m, pending, centers, c_sq, margin, tile,
             labels[i] = best
             _move_row(X, x_shift, i, weights[i], old, best, sums, cluster_weights, members)
     return changed
+
+
+@njit(cache=True)
+def _tile_bounds(xbuf, xt, m, direct, c_sq, nearest, v1, v2, margin, x_sq, new_upper, new_lower):
+    """The new bounds of a searched tile's ``m`` rows (in ``new_upper``, ``new_lower``) from
+    their two smallest values ``v1``, ``v2`` of ``||c||^2 - 2 x.c`` and their nearest
+    centres; ``x_sq`` receives the rows' squared norms. The rows are in ``xbuf`` (one per
+    row) or, when ``direct``, in the transposed ``xt``.
+
+    Compiled on its own rather than inlined into the pass's parallel loop, and with the
+    nearest centres' norms gathered in a loop of their own: the bounds' loop (four square
+    roots a row) then vectorises. Measured on the 2-core machine (alternated processes,
+    median of 15 same-init fits, 4 rounds), blobs-500k-d16-k32: 0.093 against 0.0965 s."""
+    c_sq_max = 0.0
+    for j in range(c_sq.shape[0]):
+        c_sq_max = max(c_sq_max, np.float64(c_sq[j]))
+    # the squared norms and the bounds a row at a time along the tile, so they vectorise
+    for p in range(m):
+        x_sq[p] = 0.0
+    if direct:
+        for f in range(xt.shape[0]):
+            row = xt[f]
+            for p in range(m):
+                value = np.float64(row[p])
+                x_sq[p] += value * value
+    else:
+        for p in range(m):
+            total = 0.0
+            for f in range(xbuf.shape[1]):
+                value = np.float64(xbuf[p, f])
+                total += value * value
+            x_sq[p] = total
+    for p in range(m):  # gathered apart: a gather kept the loop below from vectorising
+        new_upper[p] = c_sq[nearest[p]]
+    for p in range(m):
+        upper_sq = x_sq[p] + np.float64(v1[p])
+        second_sq = x_sq[p] + np.float64(v2[p])
+        # the expansion errs by up to margin (||x||^2 + ||c||^2) on a centre's value: the
+        # nearest's own norm bounds its error; for the others, see error_reach
+        reach_sq = error_reach(x_sq[p], second_sq)
+        new_upper[p] = np.sqrt(max(upper_sq, 0.0) + margin * (x_sq[p] + new_upper[p]))
+        err = margin * (x_sq[p] + min(c_sq_max, reach_sq))
+        new_lower[p] = np.sqrt(max(second_sq - err, 0.0))
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
