@@ -789,6 +789,48 @@ def loosened_bounds(upper, lower, i, a, moved, farthest, runner_up):
     return upper[i] + moved[a], lower[i] - (runner_up if a == farthest else moved[farthest])
 
 
+CONFIRM_CHUNK = 1024
+"""Rows per unit of :func:`unconfirmed_rows`' parallel work."""
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _confirmation_terms(X, first, stop, frame, shift_gap, half_sep, labels, lower, x_sq, gap, low):
+    """For rows ``first:stop``: ``x_sq``, the squared length in the predict frame, ``gap``,
+    how far the rounding between the fit's frame and predict's can move a distance, and
+    ``low``, the lower bound raised to the half separation of the row's centre.
+
+    ``gap`` is half an ``eps`` of each vector's length (the row in both frames, the centre
+    in both), doubled; the row's length in the fit's frame is at most its length in
+    predict's plus ``shift_gap``, the distance between the frames' shifts, times
+    ``1 + 1e-6`` for the rounding of the fit's differences. The lengths are summed in any
+    order (they only scale allowances of ``eps`` relative, whose slack dwarfs their own
+    error), so the sums vectorise; compiled on its own, as the pass's parallel loop would
+    drop its fastmath flags."""
+    shift, _, c_norm_max, eps = frame
+    d = X.shape[1]
+    for i in range(first, stop):
+        total = 0.0
+        for f in range(d):
+            value = np.float64(X[i, f]) - shift[f]
+            total += value * value
+        x_sq[i - first] = total
+        low[i - first] = max(half_sep[labels[i]], lower[i])
+    for p in range(stop - first):
+        norm = np.sqrt(x_sq[p])
+        gap[p] = eps * (norm + (norm + shift_gap) * (1.0 + 1e-6) + 2.0 * c_norm_max)
+
+
+@njit(cache=True)
+def _confirmation_bounds(x_sq, gap, c_sq_max, margin, low, err):
+    """For a chunk's rows: ``low`` moved into the predict frame (less ``gap``), and
+    ``err``, the E-step's worst-case error on any centre nearer than ``low``
+    (:func:`kmeanskit._kernels.dense.error_reach`); a loop of its own, so it vectorises."""
+    for p in range(x_sq.shape[0]):
+        low[p] -= gap[p]
+        near_sq = low[p] * low[p] if low[p] > 0.0 else 0.0
+        err[p] = margin * (x_sq[p] + min(c_sq_max, error_reach(x_sq[p], near_sq)))
+
+
 @njit(parallel=True, cache=True)
 def unconfirmed_rows(X, x_shift, centers, half_sep, margin, labels, upper, lower, frame):
     """The rows whose label the bounds cannot confirm as the one Lloyd's E-step (as
@@ -806,30 +848,35 @@ def unconfirmed_rows(X, x_shift, centers, half_sep, margin, labels, upper, lower
     its centres' largest squared norm, the largest norm of a centre in either frame or
     returned, and the data dtype's eps. Returns the unconfirmed rows' indices, ascending.
     """
-    shift, c_sq_max, c_norm_max, eps = frame
+    shift, c_sq_max = frame[0], frame[1]
     n, d = X.shape
+    shift_gap = 0.0  # between the fit's frame and predict's
+    for f in range(d):
+        shift_gap += (shift[f] - np.float64(x_shift[f])) ** 2
+    shift_gap = np.sqrt(shift_gap)
     unconfirmed = np.zeros(n, dtype=np.bool_)
-    n_chunks = (n + 1023) // 1024
+    n_chunks = (n + CONFIRM_CHUNK - 1) // CONFIRM_CHUNK
     for c in prange(n_chunks):
+        first = c * CONFIRM_CHUNK
+        stop = min(n, first + CONFIRM_CHUNK)
+        x_sq = np.empty(stop - first, dtype=np.float64)  # in the predict frame
+        gap = np.empty(stop - first, dtype=np.float64)
+        low = np.empty(stop - first, dtype=np.float64)
+        err = np.empty(stop - first, dtype=np.float64)
+        _confirmation_terms(
+            X, first, stop, frame, shift_gap, half_sep, labels, lower, x_sq, gap, low
+        )
+        _confirmation_bounds(x_sq, gap, c_sq_max, margin, low, err)
         x = np.empty(d, dtype=X.dtype)
-        for i in range(c * 1024, min(n, (c + 1) * 1024)):
-            a = labels[i]
-            x_sq = 0.0  # the row's squared length in the predict frame, and in this one
-            fit_sq = 0.0
-            for f in range(d):
-                value = np.float64(X[i, f]) - shift[f]
-                x_sq += value * value
-                x[f] = X[i, f] - x_shift[f]
-                fit_sq += np.float64(x[f]) * np.float64(x[f])
-            frame_gap = eps * (np.sqrt(x_sq) + np.sqrt(fit_sq) + 2.0 * c_norm_max)
-            # in the predict frame a is within u + frame_gap, every other centre beyond
-            # low - frame_gap: a is its E-step's choice if the squares differ by over 2 err,
-            # err the expansion's error on a centre within the norm that matters
-            # (error_reach: a centre past it is farther than low whatever its error)
-            low = max(half_sep[a], lower[i]) - frame_gap
-            reach_sq = error_reach(x_sq, low * low if low > 0.0 else 0.0)
-            err = 2.0 * margin * (x_sq + min(c_sq_max, reach_sq))
-            if low <= 0.0 or low * low - (upper[i] + frame_gap) ** 2 <= 2.0 * err:
-                u = np.sqrt(_sq_distance(x, centers, a) * (1.0 + margin))
-                unconfirmed[i] = low <= 0.0 or low * low - (u + frame_gap) ** 2 <= 2.0 * err
+        for i in range(first, stop):
+            p = i - first
+            # in the predict frame labels[i] is within upper + gap, every other centre
+            # beyond low; it is the E-step's choice if the squares differ by over 2 err
+            if low[p] <= 0.0 or low[p] * low[p] - (upper[i] + gap[p]) ** 2 <= 2.0 * err[p]:
+                for f in range(d):
+                    x[f] = X[i, f] - x_shift[f]
+                u = np.sqrt(_sq_distance(x, centers, labels[i]) * (1.0 + margin))
+                unconfirmed[i] = (
+                    low[p] <= 0.0 or low[p] * low[p] - (u + gap[p]) ** 2 <= 2.0 * err[p]
+                )
     return np.flatnonzero(unconfirmed)
