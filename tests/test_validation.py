@@ -35,6 +35,29 @@ def test_non_finite_values_in_large_data_are_found(dtype, row, value):
     assert check_input(X) is X
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "value, word", [(np.nan, "NaN"), (np.inf, "infinity"), (-np.inf, "infinity")]
+)
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly"])
+def test_fit_finds_non_finite_values_through_its_column_sums(dtype, value, word, algorithm):
+    """KMeans.fit checks dense data's finiteness from the column sums it needs anyway: a
+    value anywhere is named, also in a row of zero weight and with an explicit init (no
+    seeding before the check); finite float64 values whose sum overflows (their squares
+    would too) are named as too large, not as NaN."""
+    X = np.random.default_rng(1).normal(size=(3000, 4)).astype(dtype)
+    X[1234, 3] = value
+    weights = np.ones(len(X))
+    weights[1234] = 0.0
+    for init, sample_weight in (("k-means++", None), (X_OK[:3, :].repeat(2, 1)[:, :4], weights)):
+        with pytest.raises(ValueError, match=rf"contains {word} in column 3"):
+            KMeans(3, init=init, n_init=1, algorithm=algorithm).fit(X, sample_weight=sample_weight)
+    huge = np.full((40, 2), 1e308)
+    huge[20:] = -1e308
+    with pytest.raises(ValueError, match="too large"):
+        KMeans(2, n_init=1, random_state=0, algorithm=algorithm).fit(huge)
+
+
 def test_large_sparse_data_with_nan_names_the_column():
     X = sp.random(2_000, 1_000, density=0.6, format="csr", random_state=0, dtype=np.float32)
     assert X.nnz >= 1 << 20

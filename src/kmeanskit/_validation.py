@@ -50,8 +50,8 @@ def _all_finite(values: np.ndarray) -> bool:
     return values.size == 0 or bool(np.isfinite(np.sum(values, dtype=np.float64)))
 
 
-def _check_finite(X, name: str, feature_names) -> None:
-    """Raise naming the first column that holds NaN or infinity."""
+def check_finite(X, name: str, feature_names) -> None:
+    """Raise naming the first column that holds NaN or infinity; return if there is none."""
     values = X.data if sp.issparse(X) else X
     if _all_finite(values):
         return
@@ -76,11 +76,14 @@ def _check_finite(X, name: str, feature_names) -> None:
     )
 
 
-def check_input(X, name: str = "X", *, estimator=None, reset: bool = True):
+def check_input(X, name: str = "X", *, estimator=None, reset: bool = True, finite: bool = True):
     """Validate data: 2-D, numeric, finite, float32/float64, C-contiguous or CSR.
 
     With ``estimator``, scikit-learn's ``validate_data`` also records (``reset=True``) or
-    checks (``reset=False``) ``n_features_in_`` and ``feature_names_in_``.
+    checks (``reset=False``) ``n_features_in_`` and ``feature_names_in_``. ``finite=False``
+    leaves dense data's finiteness to the caller, who must check it before any other work
+    (:meth:`kmeanskit.KMeans.fit` does, from the column sums it computes first anyway;
+    see :func:`check_finite`); sparse data is always checked here.
     """
     _check_dataframe_columns(X, name)
     kwargs = dict(
@@ -103,7 +106,8 @@ def check_input(X, name: str = "X", *, estimator=None, reset: bool = True):
             ) from exc
         raise
     feature_names = getattr(estimator, "feature_names_in_", None)
-    _check_finite(X, name, feature_names)
+    if finite or sp.issparse(X):
+        check_finite(X, name, feature_names)
     if sp.issparse(X) and not X.has_canonical_format:
         X = X.copy()  # sum_duplicates works in place: never on the caller's matrix
         X.sum_duplicates()

