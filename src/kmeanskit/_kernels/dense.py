@@ -143,14 +143,16 @@ def two_nearest_of_rows(dots_t, c_sq, first, stop, best, best_v, second_v):
 
 @njit(cache=True, inline="always")
 def error_reach(x_sq, near_sq):
-    """The squared norm ``(||x|| + r)^2`` (a hair over) past which a centre lies farther
-    than ``r = sqrt(near_sq)`` from ``x``, whatever its value computed by the GEMM
-    expansion: a centre ``c`` with ``||c|| > ||x|| + r`` is at least ``||c|| - ||x|| > r``
-    away. So a lower bound drawn from ``near_sq`` need only allow for the expansion's error
-    on centres within that norm, ``margin (||x||^2 + reach)``, not on the largest centre
-    (one far outlier's centre would otherwise void every row's bound)."""
-    reach = (np.sqrt(x_sq) + np.sqrt(max(near_sq, 0.0))) * (1.0 + 1e-9)
-    return reach * reach
+    """A squared norm past which a centre lies farther than ``r = sqrt(near_sq)`` from
+    ``x``, whatever its value computed by the GEMM expansion: a centre ``c`` with
+    ``||c|| > ||x|| + r`` is at least ``||c|| - ||x|| > r`` away. So a lower bound drawn
+    from ``near_sq`` need only allow for the expansion's error on centres within that
+    norm, ``margin (||x||^2 + reach)``, not on the largest centre (one far outlier's centre
+    would otherwise void every row's bound). Returns ``2 (||x||^2 + r^2)`` (a hair over),
+    which is at least ``(||x|| + r)^2`` and at most twice it, with no square root: it sits
+    in loops over every searched row (measured: 0.65 of 2.8 ms per 512k rows in Hamerly's
+    tile bounds with the two square roots)."""
+    return 2.0 * (x_sq + max(near_sq, 0.0)) * (1.0 + 1e-9)
 
 
 @njit(cache=True, inline="always")

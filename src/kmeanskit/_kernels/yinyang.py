@@ -107,7 +107,7 @@ def _search_tile(
         for g in range(n_groups):
             vg = x_sq + np.float64(g_second[g, p] if g == best_g else g_min[g, p])
             err = err_max
-            if err > 1e-3 * vg:  # only then is the reach worth its square roots
+            if err > 1e-3 * vg:  # only then does the reach matter
                 err = margin * (x_sq + min(c_sq_max, error_reach(x_sq, vg)))
             lower[i, g] = _store_lower(np.sqrt(max(vg - err, 0.0)))
         if labels[i] != best:

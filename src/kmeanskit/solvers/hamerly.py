@@ -131,6 +131,7 @@ def hamerly(
     upper = np.empty(n, dtype=np.float64)
     lower = np.empty(n, dtype=np.float64)
     moved = np.zeros(centers_init.shape[0], dtype=np.float64)  # since the last pass
+    row_sq = np.empty(n, dtype=np.float64)  # the rows' squared norms, from the first pass
 
     tile_rows = tile_rows_for(centers_init.shape[0], data.dtype.itemsize)
     searched_last = n  # rows that failed their bounds in the previous pass
@@ -156,6 +157,7 @@ def hamerly(
             data.X,
             weights,
             shift,
+            row_sq,
             centers,
             sq_norms(centers),
             half_sep,
