@@ -179,23 +179,35 @@ def test_hamerly_with_listed_neighbours_at_large_k(dtype):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("offset", [0.0, 1e3])
-def test_hamerly_final_step_from_bounds_is_predicts(dtype, offset, monkeypatch):
-    """With neighbour lists the final E-step is one more pass whose bounds confirm most
-    labels; the rest are searched by predict's own E-step. labels_ must equal predict(X)
-    and inertia_ equal -score(X), on data far from the origin too (frames differ more), and
-    when the bounds confirm nothing (every row searched the predict way)."""
+@pytest.mark.parametrize("n_clusters, n_features", [(256, 32), (16, 16)])
+def test_hamerly_final_step_from_bounds_is_predicts(dtype, offset, n_clusters, n_features):
+    """From d = 16 (with neighbour lists or without) the final E-step is one more pass
+    whose bounds confirm most labels; the rest are searched by predict's own E-step.
+    labels_ must equal predict(X) and inertia_ equal -score(X), on data far from the origin
+    too (frames differ more), and when the bounds confirm nothing (every row searched the
+    predict way)."""
     hamerly = importlib.import_module("kmeanskit.solvers.hamerly")
     bounds = importlib.import_module("kmeanskit._kernels.bounds")
-    X, _ = make_blobs(n_samples=6000, n_features=32, centers=300, cluster_std=3.0, random_state=5)
+    X, _ = make_blobs(
+        n_samples=6000, n_features=n_features, centers=300, cluster_std=3.0, random_state=5
+    )
     X = (X + offset).astype(dtype)
-    init = _initial_centres(X, 256, 0)
+    init = _initial_centres(X, n_clusters, 0)
+    assert n_features >= hamerly.FINAL_FROM_BOUNDS_MIN_FEATURES
+    original = bounds.unconfirmed_rows
     for confirm in (True, False):
-        if not confirm:
-            monkeypatch.setattr(
-                bounds, "unconfirmed_rows", lambda X, *args: np.arange(X.shape[0], dtype=np.int64)
-            )
-        km = KMeans(256, init=init, n_init=1, max_iter=6, tol=0.0, algorithm="hamerly").fit(X)
-        assert hamerly.uses_neighbour_lists(256, 32)
+        searched = []
+
+        def spy(X, *args, confirm=confirm, searched=searched):
+            rows = original(X, *args) if confirm else np.arange(X.shape[0], dtype=np.int64)
+            searched.append(rows.size)
+            return rows
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(bounds, "unconfirmed_rows", spy)
+            km = KMeans(n_clusters, init=init, n_init=1, max_iter=6, tol=0.0, algorithm="hamerly")
+            km.fit(X)
+        assert len(searched) == 1 and (searched[0] < len(X) / 2 or not confirm)
         np.testing.assert_array_equal(km.labels_, km.predict(X))
         assert km.inertia_ == pytest.approx(-km.score(X), rel=1e-12)
 
@@ -250,7 +262,9 @@ def test_unconfirmed_rows_confirm_only_labels_predict_gives():
     c = km.cluster_centers_.astype(np.float32)
     frame = (np.zeros(16), float((c.astype(np.float64) ** 2).sum(axis=1).max()), 100.0, 1.2e-7)
     margin = 4.0 * 20 * float(np.finfo(np.float32).eps)
-    rows = bounds.unconfirmed_rows(X, shift, c, np.zeros(64), margin, labels, upper, lower, frame)
+    row_sq = (X.astype(np.float64) ** 2).sum(axis=1)
+    args = (np.zeros(64), margin, labels, upper, lower, frame)
+    rows = bounds.unconfirmed_rows(X, shift, row_sq, c, *args)
     assert set(range(50)) <= set(rows.tolist())
     confirmed = np.setdiff1d(np.arange(len(X)), rows)
     assert confirmed.size > 2000
@@ -267,7 +281,9 @@ def _blobs_many():
 def test_hamerly_at_small_d_is_lloyd_bit_for_bit(d, dtype):
     """Up to DIRECT_MAX_FEATURES Hamerly searches the rows its bounds cannot confirm with
     Lloyd's own small-d kernel and keeps its running sums in the same row order, so on data
-    without near ties the two fits are identical: labels, centres and inertia."""
+    without near ties the two fits are identical: labels, centres and inertia. From d = 16
+    Hamerly's final step confirms labels from its bounds and sums the inertia apart
+    (data.inertia, each row's squares reassociated): equal to float64 rounding."""
     rng = np.random.default_rng(d)
     X = (rng.normal(size=(4000, d)) + rng.integers(0, 6, size=(4000, 1))).astype(dtype)
     init = X[rng.choice(len(X), 24, replace=False)]
@@ -277,4 +293,8 @@ def test_hamerly_at_small_d_is_lloyd_bit_for_bit(d, dtype):
     ]
     np.testing.assert_array_equal(fits[1].labels_, fits[0].labels_)
     np.testing.assert_array_equal(fits[1].cluster_centers_, fits[0].cluster_centers_)
-    assert fits[1].inertia_ == fits[0].inertia_
+    hamerly = importlib.import_module("kmeanskit.solvers.hamerly")
+    if d < hamerly.FINAL_FROM_BOUNDS_MIN_FEATURES:
+        assert fits[1].inertia_ == fits[0].inertia_
+    else:
+        assert fits[1].inertia_ == pytest.approx(fits[0].inertia_, rel=1e-14)

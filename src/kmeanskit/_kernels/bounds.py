@@ -809,46 +809,38 @@ CONFIRM_CHUNK = 1024
 """Rows per unit of :func:`unconfirmed_rows`' parallel work."""
 
 
-@njit(cache=True, fastmath={"reassoc"})
-def _confirmation_terms(X, first, stop, frame, shift_gap, half_sep, labels, lower, x_sq, gap, low):
-    """For rows ``first:stop``: ``x_sq``, the squared length in the predict frame, ``gap``,
-    how far the rounding between the fit's frame and predict's can move a distance, and
-    ``low``, the lower bound raised to the half separation of the row's centre.
+@njit(cache=True)
+def _confirmation_bounds(first, stop, row_sq, frame, shift_gap, margin, confirm, terms):
+    """For rows ``first:stop``, in ``terms = (low, gap, err)``: ``low``, the lower bound on
+    every other centre's distance in the predict frame (raised to half the separation of
+    the row's centre, less ``gap``), ``gap``, how far the rounding between the fit's frame
+    and predict's can move a distance, and ``err``, the E-step's worst-case error on any
+    centre nearer than ``low`` (:func:`kmeanskit._kernels.dense.error_reach`).
+    ``confirm`` is ``(half_sep, labels, lower)``.
 
     ``gap`` is half an ``eps`` of each vector's length (the row in both frames, the centre
-    in both), doubled; the row's length in the fit's frame is at most its length in
-    predict's plus ``shift_gap``, the distance between the frames' shifts, times
-    ``1 + 1e-6`` for the rounding of the fit's differences. The lengths are summed in any
-    order (they only scale allowances of ``eps`` relative, whose slack dwarfs their own
-    error), so the sums vectorise; compiled on its own, as the pass's parallel loop would
-    drop its fastmath flags."""
-    shift, _, c_norm_max, eps = frame
-    d = X.shape[1]
+    in both), doubled. The row's length in the fit's frame is ``sqrt(row_sq)``; in
+    predict's it is at most that plus ``shift_gap``, the distance between the frames'
+    shifts, times ``1 + 1e-6`` for the rounding of the fit's differences, which is all the
+    allowances need: no row is read. A loop of its own (the gather apart), so it vectorises.
+    """
+    half_sep, labels, lower = confirm
+    low, gap, err = terms
+    _, c_sq_max, c_norm_max, eps = frame
     for i in range(first, stop):
-        total = 0.0
-        for f in range(d):
-            value = np.float64(X[i, f]) - shift[f]
-            total += value * value
-        x_sq[i - first] = total
         low[i - first] = max(half_sep[labels[i]], lower[i])
     for p in range(stop - first):
-        norm = np.sqrt(x_sq[p])
-        gap[p] = eps * (norm + (norm + shift_gap) * (1.0 + 1e-6) + 2.0 * c_norm_max)
-
-
-@njit(cache=True)
-def _confirmation_bounds(x_sq, gap, c_sq_max, margin, low, err):
-    """For a chunk's rows: ``low`` moved into the predict frame (less ``gap``), and
-    ``err``, the E-step's worst-case error on any centre nearer than ``low``
-    (:func:`kmeanskit._kernels.dense.error_reach`); a loop of its own, so it vectorises."""
-    for p in range(x_sq.shape[0]):
+        fit_norm = np.sqrt(row_sq[first + p])
+        norm = (fit_norm + shift_gap) * (1.0 + 1e-6)  # in the predict frame, at most
+        x_sq = norm * norm
+        gap[p] = eps * (norm + fit_norm + 2.0 * c_norm_max)
         low[p] -= gap[p]
         near_sq = low[p] * low[p] if low[p] > 0.0 else 0.0
-        err[p] = margin * (x_sq[p] + min(c_sq_max, error_reach(x_sq[p], near_sq)))
+        err[p] = margin * (x_sq + min(c_sq_max, error_reach(x_sq, near_sq)))
 
 
 @njit(parallel=True, cache=True)
-def unconfirmed_rows(X, x_shift, centers, half_sep, margin, labels, upper, lower, frame):
+def unconfirmed_rows(X, x_shift, row_sq, centers, half_sep, margin, labels, upper, lower, frame):
     """The rows whose label the bounds cannot confirm as the one Lloyd's E-step (as
     ``predict`` computes it) gives, right after a pass against ``centers``.
 
@@ -860,11 +852,13 @@ def unconfirmed_rows(X, x_shift, centers, half_sep, margin, labels, upper, lower
     the row in this frame and the centre in both; doubled).
     A row that fails is tightened (its distance to ``a`` computed) and tested again.
 
-    ``frame`` is ``(shift, c_sq_max, c_norm_max, eps)``: the predict frame's shift (float64),
+    ``row_sq`` is every row's squared norm in this fit's frame (as Hamerly's pass keeps
+    it), so only the rows that must be tightened are read. ``frame`` is
+    ``(shift, c_sq_max, c_norm_max, eps)``: the predict frame's shift (float64),
     its centres' largest squared norm, the largest norm of a centre in either frame or
     returned, and the data dtype's eps. Returns the unconfirmed rows' indices, ascending.
     """
-    shift, c_sq_max = frame[0], frame[1]
+    shift = frame[0]
     n, d = X.shape
     shift_gap = 0.0  # between the fit's frame and predict's
     for f in range(d):
@@ -875,14 +869,13 @@ def unconfirmed_rows(X, x_shift, centers, half_sep, margin, labels, upper, lower
     for c in prange(n_chunks):
         first = c * CONFIRM_CHUNK
         stop = min(n, first + CONFIRM_CHUNK)
-        x_sq = np.empty(stop - first, dtype=np.float64)  # in the predict frame
-        gap = np.empty(stop - first, dtype=np.float64)
         low = np.empty(stop - first, dtype=np.float64)
+        gap = np.empty(stop - first, dtype=np.float64)
         err = np.empty(stop - first, dtype=np.float64)
-        _confirmation_terms(
-            X, first, stop, frame, shift_gap, half_sep, labels, lower, x_sq, gap, low
+        confirm = (half_sep, labels, lower)
+        _confirmation_bounds(
+            first, stop, row_sq, frame, shift_gap, margin, confirm, (low, gap, err)
         )
-        _confirmation_bounds(x_sq, gap, c_sq_max, margin, low, err)
         x = np.empty(d, dtype=X.dtype)
         for i in range(first, stop):
             p = i - first

@@ -49,6 +49,16 @@ def uses_neighbour_lists(n_clusters: int, n_features: int) -> bool:
     return n_features >= 16 and n_clusters >= 64 and n_clusters * n_features >= 8192
 
 
+FINAL_FROM_BOUNDS_MIN_FEATURES = 16
+"""From this many features the final E-step is one more pass whose bounds confirm most
+labels (:func:`kmeanskit._kernels.bounds.unconfirmed_rows`), not a Lloyd pass. Measured on
+the 2-core machine (same init, 20 iterations, alternated processes, median of 11-15 fits,
+2-3 rounds), bounds against Lloyd: 0.96x the fit's time at 500k x 16, k = 32 and
+0.92-0.97x at 300k x 16, k = 16; level at d = 8, k = 32 and d = 4, k = 128; 1.03x on the
+china pixels (d = 3, k = 64) and 1.00-1.04x at 100k x 2, k = 8, where Lloyd's small-d
+E-step is cheap. With neighbour lists (d >= 16 too) its Lloyd pass was 36-39 ms of a
+0.39 s fit at k = 1024."""
+
 PATCH_MAX_MOVED = 1 / 4
 """The lists are patched when at most this fraction of the centres moved, else listed
 afresh. Measured at k = 1024, d = 32 (1024 x 32 random centres, 128 listed): a patch took
@@ -110,10 +120,11 @@ def hamerly(
     its centre's nearest neighbours within twice its distance (no other centre can be
     nearer), from differences in the data's dtype, and goes to the tile only when that
     radius reaches past the list; the lists are patched from pass to pass for the centres
-    that moved (:class:`NeighbourLists`). With the lists the final E-step (labels and
-    inertia against the returned centres) is one more such pass: the rows whose bounds put
-    every other centre farther than the E-step's worst-case error keep their label, and
-    only the rest are searched by the E-step ``predict`` runs
+    that moved (:class:`NeighbourLists`). From d = 16
+    (:data:`FINAL_FROM_BOUNDS_MIN_FEATURES`) the final E-step (labels and inertia against
+    the returned centres) is one more pass: the rows whose bounds put every other centre
+    farther than the E-step's worst-case error keep their label, and only the rest are
+    searched by the E-step ``predict`` runs
     (:func:`bounds.unconfirmed_rows`), so ``labels_`` still equals ``predict(X)``. The
     result equals Lloyd's from the same initial centres up to floating-point ties. Dense
     data only (:func:`kmeanskit.solvers.choose_solver` sends CSR input to Lloyd).
@@ -193,7 +204,7 @@ def hamerly(
             float(np.finfo(data.dtype).eps),
         )
         rows = bounds.unconfirmed_rows(
-            data.X, shift, centers, last_half_sep, margin, labels, upper, lower, frame
+            data.X, shift, row_sq, centers, last_half_sep, margin, labels, upper, lower, frame
         )
         if rows.size:
             searched = DenseData(np.ascontiguousarray(data.X[rows]))
@@ -213,5 +224,5 @@ def hamerly(
         assign_step=assign_step,
         on_move=on_move,
         sums_of_changes=True,
-        final_step=final_step if n_listed else None,
+        final_step=final_step if d >= FINAL_FROM_BOUNDS_MIN_FEATURES else None,
     )
