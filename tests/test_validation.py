@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import adjusted_rand_score
 
 from kmeanskit import KMeans, kmeans_plusplus
 from kmeanskit._validation import check_input
@@ -25,13 +26,20 @@ def test_non_finite_values_name_the_column(value, word):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("row, value", [(0, np.nan), (123_457, np.inf), (-1, -np.inf)])
 def test_non_finite_values_in_large_data_are_found(dtype, row, value):
-    """From 2**20 values the check runs in parallel (numba): a value anywhere is found, and
-    finite values near the float32 limit (whose float64 sum is finite) pass."""
+    """From 2**20 values the check runs in parallel (numba): a value anywhere is found; a
+    finite value near the float32 limit is no NaN, but too large to square (refused as
+    such in float32, accepted in float64); ordinary data passes untouched."""
     X = np.ones((262_200, 4), dtype=dtype)
     X[row, 3] = value
     with pytest.raises(ValueError, match="in column 3"):
         check_input(X)
     X[row, 3] = np.finfo(np.float32).max
+    if dtype == np.float32:
+        with pytest.raises(ValueError, match="overflow float32"):
+            check_input(X)
+    else:
+        assert check_input(X) is X
+    X[row, 3] = -3.0
     assert check_input(X) is X
 
 
@@ -54,8 +62,44 @@ def test_fit_finds_non_finite_values_through_its_column_sums(dtype, value, word,
             KMeans(3, init=init, n_init=1, algorithm=algorithm).fit(X, sample_weight=sample_weight)
     huge = np.full((40, 2), 1e308)
     huge[20:] = -1e308
-    with pytest.raises(ValueError, match="too large"):
+    with pytest.raises(ValueError, match="overflow float64"):
         KMeans(2, n_init=1, random_state=0, algorithm=algorithm).fit(huge)
+
+
+@pytest.mark.parametrize("dtype, scale", [(np.float32, 1e20), (np.float64, 1e160)])
+def test_values_whose_squares_overflow_are_refused(dtype, scale, tmp_path):
+    """Values so large that squared distances overflow the dtype used to give a silently
+    wrong clustering (float32 at 1e20: a third of the labels agreed with the unscaled fit's).
+    fit (in memory and streamed), predict and the functional seeding refuse them, naming the
+    size and the remedy; values just below the limit still cluster as the unscaled data do."""
+    from kmeanskit._validation import largest_safe_magnitude
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(2000, 4)) + rng.integers(0, 3, size=(2000, 1)) * 5
+    X = (base * scale).astype(dtype)
+    for algorithm in ("lloyd", "hamerly"):
+        with pytest.raises(ValueError, match=f"overflow {np.dtype(dtype).name}"):
+            KMeans(3, n_init=1, random_state=0, algorithm=algorithm).fit(X)
+    path = tmp_path / "huge.npy"
+    np.save(path, X)
+    with pytest.raises(ValueError, match="overflow"):
+        KMeans(3, n_init=1, random_state=0, init=X[:3]).fit(str(path))
+    with pytest.raises(ValueError, match="Divide X by a constant"):
+        kmeans_plusplus(X, 3, random_state=0)
+    km = KMeans(3, n_init=1, random_state=0).fit(base.astype(dtype))
+    with pytest.raises(ValueError, match="overflow"):
+        km.predict(X)
+    da = pytest.importorskip("dask.array")
+    from kmeanskit.distributed import KMeans as DaskKMeans
+
+    with pytest.raises(ValueError, match="overflow"):
+        DaskKMeans(3, random_state=0).fit(da.from_array(X, chunks=500))
+    # just below the limit: the same partition as the unscaled data's (the seeding's
+    # probabilities round differently at this scale, so the labels may be permuted)
+    near = largest_safe_magnitude(dtype, 4) / np.abs(base).max() / 2
+    big = KMeans(3, n_init=1, random_state=0).fit((base * near).astype(dtype))
+    assert adjusted_rand_score(big.labels_, km.labels_) == 1.0
+    assert np.isfinite(big.inertia_)
 
 
 def test_large_sparse_data_with_nan_names_the_column():

@@ -40,21 +40,23 @@ def _check_dataframe_columns(X, name: str) -> None:
         )
 
 
-def _all_finite(values: np.ndarray) -> bool:
-    """Whether every value is finite: large contiguous arrays in one parallel pass (numba,
-    imported only then), small ones by a float64 sum (a finite sum means finite values)."""
+def _largest_magnitude(values: np.ndarray) -> float:
+    """The largest ``|value|`` (NaN or infinity if there is one): large contiguous arrays in
+    one parallel pass (numba, imported only then), small ones by numpy."""
     if values.size >= _PARALLEL_FINITE_VALUES and values.flags.c_contiguous:
-        from ._kernels.finite import all_finite
+        from ._kernels.finite import largest_magnitude
 
-        return bool(all_finite(values.reshape(-1)))
-    return values.size == 0 or bool(np.isfinite(np.sum(values, dtype=np.float64)))
+        return largest_magnitude(values.reshape(-1))
+    return float(np.max(np.abs(values))) if values.size else 0.0
 
 
-def check_finite(X, name: str, feature_names) -> None:
-    """Raise naming the first column that holds NaN or infinity; return if there is none."""
+def check_finite(X, name: str, feature_names) -> float:
+    """Raise naming the first column that holds NaN or infinity; else return the largest
+    magnitude of any value (for :func:`check_magnitude`)."""
     values = X.data if sp.issparse(X) else X
-    if _all_finite(values):
-        return
+    largest = _largest_magnitude(values)
+    if np.isfinite(largest):
+        return largest
     if sp.issparse(X):
         bad = ~np.isfinite(X.data)
         first = int(np.flatnonzero(bad)[0])
@@ -68,12 +70,32 @@ def check_finite(X, name: str, feature_names) -> None:
                 col = int(bad_cols[0])
                 kind = "NaN" if np.isnan(chunk[:, col]).any() else "infinity"
                 break
-        else:  # the float64 sum overflowed although every value is finite
-            return
     raise ValueError(
         f"Input {name} contains {kind} in {_column_label(col, feature_names)}. "
         f"Remove or impute the missing/infinite values before clustering."
     )
+
+
+def largest_safe_magnitude(dtype, n_features: int) -> float:
+    """The largest ``|value|`` whose squared distances cannot overflow ``dtype``: the kernels
+    square differences of shifted values (up to twice a value) and sum ``n_features`` of them,
+    and the expansion ``||x||^2 + ||c||^2 - 2 x.c`` adds three such sums, so values up to
+    ``sqrt(max / (16 d))`` are safe (float32: 4.6e18 / sqrt(d); float64: 3.3e153 / sqrt(d))."""
+    return float(np.sqrt(np.finfo(dtype).max / (16.0 * max(1, n_features))))
+
+
+def check_magnitude(largest: float, dtype, n_features: int, name: str = "X") -> None:
+    """Raise if values as large as ``largest`` would overflow squared distances in ``dtype``
+    (the clustering would be silently wrong: the distances saturate to infinity)."""
+    limit = largest_safe_magnitude(dtype, n_features)
+    if largest > limit:
+        hint = "or convert it to float64 " if np.dtype(dtype) == np.float32 else ""
+        raise ValueError(
+            f"Input {name} holds values up to {largest:.3g} in magnitude: their squared "
+            f"distances overflow {np.dtype(dtype).name} (safe up to {limit:.3g} with "
+            f"{n_features} features). Divide {name} by a constant {hint}before clustering "
+            f"(k-means is scale-invariant: centres scale back by the same constant)."
+        )
 
 
 def check_input(X, name: str = "X", *, estimator=None, reset: bool = True, finite: bool = True):
@@ -81,9 +103,11 @@ def check_input(X, name: str = "X", *, estimator=None, reset: bool = True, finit
 
     With ``estimator``, scikit-learn's ``validate_data`` also records (``reset=True``) or
     checks (``reset=False``) ``n_features_in_`` and ``feature_names_in_``. ``finite=False``
-    leaves dense data's finiteness to the caller, who must check it before any other work
-    (:meth:`kmeanskit.KMeans.fit` does, from the column sums it computes first anyway;
-    see :func:`check_finite`); sparse data is always checked here.
+    leaves dense data's finiteness and magnitude to the caller, who must check them before any
+    other work (:meth:`kmeanskit.KMeans.fit` does, from the pass over the columns it makes
+    first anyway; see :func:`check_finite` and :func:`check_magnitude`); sparse data is always
+    checked here. Values so large that squared distances would overflow the dtype are
+    refused (:func:`check_magnitude`).
     """
     _check_dataframe_columns(X, name)
     kwargs = dict(
@@ -107,7 +131,7 @@ def check_input(X, name: str = "X", *, estimator=None, reset: bool = True, finit
         raise
     feature_names = getattr(estimator, "feature_names_in_", None)
     if finite or sp.issparse(X):
-        check_finite(X, name, feature_names)
+        check_magnitude(check_finite(X, name, feature_names), X.dtype, X.shape[1], name)
     if sp.issparse(X) and not X.has_canonical_format:
         X = X.copy()  # sum_duplicates works in place: never on the caller's matrix
         X.sum_duplicates()

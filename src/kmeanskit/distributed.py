@@ -41,7 +41,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra
 
 from ._parallel import kernel_section
 from ._random import as_generator
-from ._validation import check_centers, is_integer
+from ._validation import check_centers, check_magnitude, is_integer
 from .seeding_parallel import N_ROUNDS, OVERSAMPLING, reduce_candidates
 from .solvers._data import DenseData, assign, distances, nearest_with_distances
 
@@ -50,12 +50,14 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 # ----------------------------------------------------------------- block tasks (pure)
 def _block_moments(X, weights):
-    """(total weight, weighted column sums (d,) float64, first non-finite (row, col) or None)."""
+    """(total weight, weighted column sums (d,) float64, first non-finite (row, col, is NaN)
+    or None, largest magnitude)."""
     finite = np.isfinite(X)
     if not finite.all():
         row, col = (int(v[0]) for v in np.nonzero(~finite))
-        return 0.0, None, (row, col, bool(np.isnan(X[row, col])))
-    return float(weights.sum()), weights @ X.astype(np.float64), None
+        return 0.0, None, (row, col, bool(np.isnan(X[row, col]))), np.inf
+    largest = float(np.abs(X).max()) if X.size else 0.0
+    return float(weights.sum()), weights @ X.astype(np.float64), None, largest
 
 
 def _block_variance(X, weights, mean):
@@ -375,13 +377,14 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
                 for xb, wb in zip(x_blocks, w_blocks, strict=True)
             ]
         )
-        for b, (_, _, bad) in enumerate(parts):
+        for b, (_, _, bad, _) in enumerate(parts):
             if bad is not None:
                 row, col, is_nan = bad
                 raise ValueError(
                     f"X contains {'NaN' if is_nan else 'infinity'} in column {col} (row {row} "
                     f"of block {b}). Remove or impute the missing/infinite values first."
                 )
+        check_magnitude(max(p[3] for p in parts), dtype, len(parts[0][1]))
         totals = np.array([p[0] for p in parts])
         total = totals.sum()
         if total <= 0:

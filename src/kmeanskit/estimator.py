@@ -24,6 +24,7 @@ from ._validation import (
     check_centers,
     check_finite,
     check_input,
+    check_magnitude,
     check_n_clusters,
     check_sample_weight,
     is_integer,
@@ -405,6 +406,7 @@ default=None
                 if self.verbose:
                     print("Initialization complete")
                 shift, mean_variance = data.moments(weights, with_variance=self.tol > 0)
+                check_magnitude(data.largest, data.dtype, data.shape[1])
                 best = SOLVERS["lloyd"](
                     data,
                     weights,
@@ -424,12 +426,11 @@ default=None
         data = as_solver_data(X)
         shift, mean_variance = data.moments(weights, with_variance=self.tol > 0)
         if not np.isfinite(shift).all():  # a NaN or infinity in X, or a float64 overflow
-            check_finite(X, "X", getattr(self, "feature_names_in_", None))
-            raise ValueError(
-                "X's values are too large: a column's sum overflows float64, and so would "
-                "squared distances. Scale the data (e.g. divide by its largest absolute "
-                "value) before clustering."
+            check_magnitude(
+                check_finite(X, "X", getattr(self, "feature_names_in_", None)), X.dtype, X.shape[1]
             )
+        if getattr(data, "largest", None) is not None:  # dense: recorded by moments()
+            check_magnitude(data.largest, X.dtype, X.shape[1])
         tol = self.tol * mean_variance
         order = canonical_order(X) if isinstance(self.init, str) else None
         best: KMeansResult | None = None

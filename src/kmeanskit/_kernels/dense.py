@@ -663,9 +663,13 @@ def total_weight(weights):
 
 
 @njit(parallel=True, cache=True)
-def column_moment_partials(X, weights, row_offset, n_total, center, squared, partial):
+def column_moment_partials(X, weights, row_offset, n_total, center, squared, partial, largest):
     """Add, per block and column, ``w * x`` (or ``w * (x - center)^2`` when ``squared``) over
-    the rows of the window ``X`` to ``partial`` (n_blocks, d) float64, in row order.
+    the rows of the window ``X`` to ``partial`` (n_blocks, d) float64, in row order; without
+    ``squared``, raise ``largest`` (n_blocks, d), in X's dtype, to the largest ``|x|`` read
+    per block and column (for the magnitude check of
+    :func:`kmeanskit._validation.check_magnitude`; 0.76 -> 1.3 ms a call at 500k x 16
+    float32 on the 2-core machine).
 
     Two passes of it give the weighted mean and variance of every column; windows are as in
     :func:`lloyd_pass`, so streamed and in-memory moments are bit-identical.
@@ -683,6 +687,8 @@ def column_moment_partials(X, weights, row_offset, n_total, center, squared, par
                     partial[b, f] += w * diff * diff
                 else:
                     partial[b, f] += w * X[i, f]
+                    size = abs(X[i, f])
+                    largest[b, f] = size if size > largest[b, f] else largest[b, f]
 
 
 @njit(cache=True)

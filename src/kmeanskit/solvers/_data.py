@@ -160,21 +160,24 @@ class StreamedData(_DenseRows):
 def _moments(data, weights, with_variance: bool) -> tuple[np.ndarray, float]:
     """Weighted column mean (in the data's dtype) and mean column variance (or 0.0), in one
     or two passes over ``data.windows`` (float64 partial sums per block, reduced in block
-    order)."""
+    order). Records ``data.largest``, the largest magnitude of any value read (for
+    :func:`kmeanskit._validation.check_magnitude`; NaN is left to the mean)."""
     n, d = data.shape
     n_blocks = n_blocks_for(n, 1, d)
     total = dense.total_weight(weights)
     partial = np.zeros((n_blocks, d), dtype=np.float64)
+    largest = np.zeros((n_blocks, d), dtype=data.dtype)
     mean = np.zeros(d, dtype=np.float64)
     var = np.zeros(d, dtype=np.float64)
     for squared in (False, True) if with_variance else (False,):
         partial[:] = 0.0
         for start, rows in data.windows(n_blocks, CHUNK_ROWS):
-            dense.column_moment_partials(rows, weights, start, n, mean, squared, partial)
+            dense.column_moment_partials(rows, weights, start, n, mean, squared, partial, largest)
         if squared:
             var = np.add.reduce(partial, axis=0) / total
         else:
             mean = np.add.reduce(partial, axis=0) / total
+    data.largest = float(largest.max()) if largest.size else 0.0
     return mean.astype(data.dtype), float(var.mean())
 
 
