@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 
-from kmeanskit import KMeans, kmeans_plusplus
+from kmeanskit import KMeans, MiniBatchKMeans, kmeans_plusplus
 from kmeanskit._validation import check_input
 
 X_OK = np.random.default_rng(0).normal(size=(50, 3))
@@ -70,8 +70,9 @@ def test_fit_finds_non_finite_values_through_its_column_sums(dtype, value, word,
 def test_values_whose_squares_overflow_are_refused(dtype, scale, tmp_path):
     """Values so large that squared distances overflow the dtype used to give a silently
     wrong clustering (float32 at 1e20: a third of the labels agreed with the unscaled fit's).
-    fit (in memory and streamed), predict and the functional seeding refuse them, naming the
-    size and the remedy; values just below the limit still cluster as the unscaled data do."""
+    fit (in memory, streamed from a file, mini-batch from a file, Dask), predict (in memory
+    and from a file) and the functional seeding refuse them, naming the size and the remedy;
+    values just below the limit still cluster as the unscaled data do."""
     from kmeanskit._validation import largest_safe_magnitude
 
     rng = np.random.default_rng(0)
@@ -84,11 +85,15 @@ def test_values_whose_squares_overflow_are_refused(dtype, scale, tmp_path):
     np.save(path, X)
     with pytest.raises(ValueError, match="overflow"):
         KMeans(3, n_init=1, random_state=0, init=X[:3]).fit(str(path))
+    with pytest.raises(ValueError, match="overflow"):
+        MiniBatchKMeans(3, random_state=0, batch_size=256).fit(str(path))
     with pytest.raises(ValueError, match="Divide X by a constant"):
         kmeans_plusplus(X, 3, random_state=0)
     km = KMeans(3, n_init=1, random_state=0).fit(base.astype(dtype))
     with pytest.raises(ValueError, match="overflow"):
         km.predict(X)
+    with pytest.raises(ValueError, match="overflow"):
+        km.predict(str(path))
     da = pytest.importorskip("dask.array")
     from kmeanskit.distributed import KMeans as DaskKMeans
 

@@ -41,6 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validation import check_magnitude
+
 DEFAULT_CHUNK_BYTES = 64 * 2**20
 """Size of the window buffer a streamed fit reads rows into."""
 
@@ -173,11 +175,14 @@ class RowSource:
         return out
 
     def _check_finite(self, rows: np.ndarray, first_row: int) -> None:
-        if rows.size == 0 or np.isfinite(np.sum(rows, dtype=np.float64)):
+        """Raise naming the first NaN or infinity (row and column) of ``rows``, or if their
+        values are so large that squared distances overflow the dtype."""
+        if rows.size == 0:
             return
-        bad = ~np.isfinite(rows)
-        if not bad.any():
-            return  # the float64 sum overflowed although every value is finite
+        bad = None if np.isfinite(np.sum(rows, dtype=np.float64)) else ~np.isfinite(rows)
+        if bad is None or not bad.any():  # finite (a float64 sum may overflow on finite values)
+            check_magnitude(float(np.abs(rows).max()), self.dtype, self.shape[1], self.name)
+            return
         i, j = (int(v[0]) for v in np.nonzero(bad))
         kind = "NaN" if np.isnan(rows[i, j]) else "infinity"
         raise ValueError(
@@ -211,6 +216,8 @@ class RowSource:
             bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
             if bad.size:
                 self._check_finite(values[bad[0] : bad[0] + 1], int(unique[bad[0]]))
+        if values.size:
+            check_magnitude(float(np.abs(values).max()), self.dtype, self.shape[1], self.name)
         return np.ascontiguousarray(values[inverse])
 
     def _take_raw(self, rows: np.ndarray) -> np.ndarray:
