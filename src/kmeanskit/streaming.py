@@ -49,6 +49,11 @@ DEFAULT_CHUNK_BYTES = 64 * 2**20
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def _largest(values: np.ndarray) -> float:
+    """The largest magnitude of finite ``values``, with no temporary the size of a window."""
+    return float(max(values.max(), -values.min()))
+
+
 GATHER_PIECE_BYTES = 16 * 2**20
 """Scattered rows are gathered through read-only maps of at most this much of the file at a
 time, so no more of it is ever resident (a map of the whole file would make every page-cache
@@ -181,7 +186,7 @@ class RowSource:
             return
         bad = None if np.isfinite(np.sum(rows, dtype=np.float64)) else ~np.isfinite(rows)
         if bad is None or not bad.any():  # finite (a float64 sum may overflow on finite values)
-            check_magnitude(float(np.abs(rows).max()), self.dtype, self.shape[1], self.name)
+            check_magnitude(_largest(rows), self.dtype, self.shape[1], self.name)
             return
         i, j = (int(v[0]) for v in np.nonzero(bad))
         kind = "NaN" if np.isnan(rows[i, j]) else "infinity"
@@ -217,7 +222,7 @@ class RowSource:
             if bad.size:
                 self._check_finite(values[bad[0] : bad[0] + 1], int(unique[bad[0]]))
         if values.size:
-            check_magnitude(float(np.abs(values).max()), self.dtype, self.shape[1], self.name)
+            check_magnitude(_largest(values), self.dtype, self.shape[1], self.name)
         return np.ascontiguousarray(values[inverse])
 
     def _take_raw(self, rows: np.ndarray) -> np.ndarray:
