@@ -40,13 +40,13 @@ def _check_dataframe_columns(X, name: str) -> None:
         )
 
 
-def _largest_magnitude(values: np.ndarray) -> float:
-    """The largest ``|value|`` (NaN or infinity if there is one): large contiguous arrays in
-    one parallel pass (numba, imported only then), small ones by numpy."""
+def largest_magnitude(values: np.ndarray) -> float:
+    """The largest ``|value|`` (NaN or infinity if there is one), in one pass: large
+    contiguous arrays in parallel (numba, imported only then), small ones by numpy."""
     if values.size >= _PARALLEL_FINITE_VALUES and values.flags.c_contiguous:
-        from ._kernels.finite import largest_magnitude
+        from ._kernels.finite import largest_magnitude as parallel_largest_magnitude
 
-        return largest_magnitude(values.reshape(-1))
+        return parallel_largest_magnitude(values.reshape(-1))
     return float(np.max(np.abs(values))) if values.size else 0.0
 
 
@@ -54,7 +54,7 @@ def check_finite(X, name: str, feature_names) -> float:
     """Raise naming the first column that holds NaN or infinity; else return the largest
     magnitude of any value (for :func:`check_magnitude`)."""
     values = X.data if sp.issparse(X) else X
-    largest = _largest_magnitude(values)
+    largest = largest_magnitude(values)
     if np.isfinite(largest):
         return largest
     if sp.issparse(X):

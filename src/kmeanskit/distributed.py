@@ -41,7 +41,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra
 
 from ._parallel import kernel_section
 from ._random import as_generator
-from ._validation import check_centers, check_magnitude, is_integer
+from ._validation import check_centers, check_magnitude, is_integer, largest_magnitude
 from .seeding_parallel import N_ROUNDS, OVERSAMPLING, reduce_candidates
 from .solvers._data import DenseData, assign, distances, nearest_with_distances
 
@@ -52,11 +52,10 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 def _block_moments(X, weights):
     """(total weight, weighted column sums (d,) float64, first non-finite (row, col, is NaN)
     or None, largest magnitude)."""
-    finite = np.isfinite(X)
-    if not finite.all():
-        row, col = (int(v[0]) for v in np.nonzero(~finite))
+    largest = largest_magnitude(X)  # one pass: NaN or infinity if there is one
+    if not np.isfinite(largest):
+        row, col = (int(v[0]) for v in np.nonzero(~np.isfinite(X)))
         return 0.0, None, (row, col, bool(np.isnan(X[row, col]))), np.inf
-    largest = float(np.abs(X).max()) if X.size else 0.0
     return float(weights.sum()), weights @ X.astype(np.float64), None, largest
 
 

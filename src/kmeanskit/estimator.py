@@ -425,12 +425,10 @@ default=None
         solve = SOLVERS[choose_solver(self.algorithm, self.n_clusters, X.shape[1], sp.issparse(X))]
         data = as_solver_data(X)
         shift, mean_variance = data.moments(weights, with_variance=self.tol > 0)
-        if not np.isfinite(shift).all():  # a NaN or infinity in X, or a float64 overflow
-            check_magnitude(
-                check_finite(X, "X", getattr(self, "feature_names_in_", None)), X.dtype, X.shape[1]
-            )
-        if getattr(data, "largest", None) is not None:  # dense: recorded by moments()
-            check_magnitude(data.largest, X.dtype, X.shape[1])
+        if not np.isfinite(shift).all():  # names a NaN or infinity (else a float64 overflow)
+            check_finite(X, "X", getattr(self, "feature_names_in_", None))
+        if not data.sparse:  # sparse data was checked by check_input
+            check_magnitude(data.largest, X.dtype, X.shape[1])  # recorded by moments()
         tol = self.tol * mean_variance
         order = canonical_order(X) if isinstance(self.init, str) else None
         best: KMeansResult | None = None
