@@ -1,22 +1,26 @@
-"""The tile kernels that turn a GEMM tile of products into labels, against numpy.
+"""The tile kernels that turn a GEMM tile into labels, against numpy.
 
-A tile holds one row of dot products per centre (k x m); the nearest centre of column i is the
-argmin over j of ``c_sq[j] - 2 dots[j, i]``, ties to the lowest index as numpy's argmin and
-scikit-learn break them. The values are computed in the data's dtype exactly as numpy does
-(``c_sq - (dots + dots)``), so labels and values are compared exactly.
+A tile holds one row of values ``c_sq[j] - 2 x_i.c_j`` per centre (k x tile rows, of which
+the first m are in use); the nearest centre of column i is the argmin over j, ties to the
+lowest index as numpy's argmin and scikit-learn break them. The GEMM computes the values in
+the data's dtype exactly as ``c_sq - (dots + dots)`` from numba's ``np.dot`` products, so
+labels and values are compared exactly. The scans prime every value they read with
+``c_sq[j]`` again, for the next tile's GEMM.
 """
 
 import numpy as np
 import pytest
+from numba import njit
 
 from kmeanskit._kernels.bounds import centre_neighbours, half_separations, patch_neighbours
 from kmeanskit._kernels.dense import (
     direct_terms,
+    primed_tile,
     tile_argmin,
     tile_argmin_direct,
-    tile_dots,
     tile_two_nearest,
     tile_two_nearest_direct,
+    tile_values,
     two_nearest_of_rows,
 )
 
@@ -33,6 +37,18 @@ def _tile(dtype, k, m, seed, ties):
     return dots, c_sq
 
 
+def _in_tile(values, c_sq, spare=3):
+    """``values`` (k, m) in a tile of ``spare`` more columns, which hold ``c_sq`` (primed)."""
+    k, m = values.shape
+    tile = np.repeat(c_sq[:, None], m + spare, axis=1)
+    tile[:, :m] = values
+    return tile
+
+
+def _assert_primed(tile, c_sq):
+    np.testing.assert_array_equal(tile, np.repeat(c_sq[:, None], tile.shape[1], axis=1))
+
+
 SHAPES = [(1, 5, False), (2, 1, False), (7, 13, False), (16, 256, False), (33, 509, False)]
 SHAPES += [(k, m, True) for k, m, _ in SHAPES if k >= 3]  # ties need three centres
 
@@ -46,14 +62,18 @@ def test_tile_argmin_and_two_nearest_match_numpy(dtype, k, m, ties):
 
     best = np.full(m, -1, dtype=np.int32)
     best_v = np.empty(m, dtype=dtype)
-    tile_argmin(dots, c_sq, best, best_v)
+    tile = _in_tile(values, c_sq)
+    tile_argmin(tile, m, c_sq, best, best_v)
     np.testing.assert_array_equal(best, values.argmin(axis=0))
     np.testing.assert_array_equal(best_v, ordered[0])
+    _assert_primed(tile, c_sq)
 
     best2 = np.full(m, -1, dtype=np.int32)
     first = np.empty(m, dtype=dtype)
     second = np.empty(m, dtype=dtype)
-    tile_two_nearest(dots, c_sq, best2, first, second)
+    tile = _in_tile(values, c_sq)
+    tile_two_nearest(tile, m, c_sq, best2, first, second)
+    _assert_primed(tile, c_sq)
     np.testing.assert_array_equal(best2, values.argmin(axis=0))
     np.testing.assert_array_equal(first, ordered[0])
     expected_second = ordered[1] if k > 1 else np.full(m, np.inf, dtype=dtype)
@@ -65,12 +85,14 @@ def test_tile_argmin_and_two_nearest_match_numpy(dtype, k, m, ties):
 def test_two_nearest_of_a_range_of_rows(dtype, first, stop):
     """Yinyang's per-group reduction: rows first:stop only, labels are tile rows."""
     dots, c_sq = _tile(dtype, 33, 77, seed=first + stop, ties=True)
-    values = (c_sq[:, None] - (dots + dots))[first:stop]
+    tile = _in_tile(c_sq[:, None] - (dots + dots), c_sq)
+    values = tile[first:stop, :77].copy()
     ordered = np.sort(values, axis=0)
     best = np.full(77, -1, dtype=np.int32)
     best_v = np.empty(77, dtype=dtype)
     second = np.empty(77, dtype=dtype)
-    two_nearest_of_rows(dots, c_sq, first, stop, best, best_v, second)
+    two_nearest_of_rows(tile, 77, c_sq, first, stop, best, best_v, second)
+    _assert_primed(tile[first:stop], c_sq[first:stop])  # only the rows it read
     np.testing.assert_array_equal(best, first + values.argmin(axis=0))
     np.testing.assert_array_equal(best_v, ordered[0])
     expected_second = ordered[1] if stop - first > 1 else np.full(77, np.inf, dtype=dtype)
@@ -78,29 +100,58 @@ def test_two_nearest_of_a_range_of_rows(dtype, first, stop):
 
 
 def test_exact_ties_go_to_the_lowest_index():
-    dots = np.zeros((4, 3), dtype=np.float32)
     c_sq = np.array([2.0, 1.0, 1.0, 1.0], dtype=np.float32)
     best = np.empty(3, dtype=np.int32)
     best_v = np.empty(3, dtype=np.float32)
-    tile_argmin(dots, c_sq, best, best_v)
+    tile_argmin(_in_tile(np.repeat(c_sq[:, None], 3, axis=1), c_sq), 3, c_sq, best, best_v)
     assert best.tolist() == [1, 1, 1]
     second = np.empty(3, dtype=np.float32)
-    tile_two_nearest(dots, c_sq, best, best_v, second)
+    tile = _in_tile(np.repeat(c_sq[:, None], 3, axis=1), c_sq)
+    tile_two_nearest(tile, 3, c_sq, best, best_v, second)
     assert best.tolist() == [1, 1, 1]
     assert second.tolist() == [1.0, 1.0, 1.0]  # the tied centre is the second nearest
 
 
+@njit
+def _numba_dots(centers, xbuf, m):
+    """The products as numba's ``np.dot`` gives them (the same BLAS call, beta = 0)."""
+    dots = np.empty((centers.shape[0], m), dtype=centers.dtype)
+    np.dot(centers, xbuf[:m].T, dots)
+    return dots
+
+
+@njit
+def _values_twice(centers, c_sq, xbuf, m, tile_rows):
+    """Two tiles in a row through one primed buffer, as the passes run them."""
+    values = primed_tile(c_sq, tile_rows, True)
+    best = np.empty(tile_rows, dtype=np.int32)
+    best_v = np.empty(tile_rows, dtype=centers.dtype)
+    first = tile_values(xbuf, m, centers, values).copy()
+    tile_argmin(values, m, c_sq, best, best_v)
+    second = tile_values(xbuf[::-1].copy(), m, centers, values).copy()
+    return first, second
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_tile_dots_is_one_row_per_centre(dtype):
-    rng = np.random.default_rng(0)
-    xbuf = rng.normal(size=(8, 5)).astype(dtype)
-    centers = rng.normal(size=(3, 5)).astype(dtype)
-    buf = np.full(3 * 8, np.nan, dtype=dtype)
-    dots = tile_dots(xbuf, 6, centers, buf)  # only the first 6 rows of the tile
-    assert dots.shape == (3, 6)
-    np.testing.assert_allclose(
-        dots, centers @ xbuf[:6].T, rtol=1e-5 if dtype == np.float32 else 1e-12
-    )
+@pytest.mark.parametrize("k, d, m", [(3, 5, 6), (64, 32, 300), (1024, 32, 512), (17, 130, 77)])
+def test_tile_values_are_those_of_the_products_bit_for_bit(dtype, k, d, m):
+    """``c_sq - 2 x.c`` through GEMM's alpha and beta equals ``c_sq - (dots + dots)`` from
+    numba's np.dot products exactly, tile after tile; columns past m stay primed."""
+    rng = np.random.default_rng(k + d + m)
+    xbuf = rng.normal(size=(m + 5, d)).astype(dtype)
+    centers = rng.normal(size=(k, d)).astype(dtype)
+    c_sq = (centers.astype(np.float64) ** 2).sum(axis=1).astype(dtype)
+    first, second = _values_twice(centers, c_sq, xbuf, m, m + 5)
+    for values, rows in ((first, xbuf), (second, xbuf[::-1].copy())):
+        dots = _numba_dots(centers, rows, m)
+        np.testing.assert_array_equal(values[:, :m], c_sq[:, None] - (dots + dots))
+        _assert_primed(values[:, m:], c_sq)
+        np.testing.assert_allclose(
+            values[:, :m],
+            c_sq[:, None] - 2 * centers.astype(np.float64) @ rows[:m].T.astype(np.float64),
+            rtol=1e-4 if dtype == np.float32 else 1e-10,
+            atol=1e-4 if dtype == np.float32 else 1e-10,
+        )
 
 
 def _direct_values(terms, xt, m):

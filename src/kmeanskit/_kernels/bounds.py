@@ -24,9 +24,10 @@ from .dense import (
     _shifted_chunk,
     direct_terms,
     error_reach,
-    tile_dots,
+    primed_tile,
     tile_two_nearest,
     tile_two_nearest_direct,
+    tile_values,
     transposed_tile,
 )
 from .yinyang import _store_lower
@@ -54,12 +55,12 @@ def _search_tile(data, xbuf, xt, terms, m, pending, centers, c_sq, margin, tile,
     X, weights, x_shift, row_sq = data
     labels, upper, lower = state
     sums, cluster_weights, members = changes
-    dots_buf, nearest, v1, v2, x_sq, new_upper, new_lower = tile
+    values, nearest, v1, v2, x_sq, new_upper, new_lower = tile
     direct = terms.shape[0] > 0
     if direct:
         tile_two_nearest_direct(xt, m, terms, nearest, v1, v2)
     else:
-        tile_two_nearest(tile_dots(xbuf, m, centers, dots_buf), c_sq, nearest, v1, v2)
+        tile_two_nearest(tile_values(xbuf, m, centers, values), m, c_sq, nearest, v1, v2)
     rows = (xbuf, xt, pending, row_sq, labels[pending[0]] < 0)
     _tile_bounds(rows, m, c_sq, nearest, v1, v2, margin, x_sq, new_upper, new_lower)
     changed = 0
@@ -225,7 +226,6 @@ def hamerly_pass(
     the loose test).
     """
     n, d = X.shape
-    k = centers.shape[0]
     n_blocks = block_weights.shape[0]
     changed = np.zeros(n_blocks, dtype=np.int64)
     searched = np.zeros(n_blocks, dtype=np.int64)
@@ -243,7 +243,7 @@ def hamerly_pass(
         xbuf = np.empty((0 if direct else tile_rows, d), dtype=X.dtype)
         xt = np.zeros((padded, tile_rows) if direct else (0, 0), dtype=X.dtype)
         tile = (
-            np.empty(0 if direct else k * tile_rows, dtype=X.dtype),
+            primed_tile(c_sq, tile_rows, not direct),
             np.empty(tile_rows, dtype=np.int32),
             np.empty(tile_rows, dtype=X.dtype),
             np.empty(tile_rows, dtype=X.dtype),

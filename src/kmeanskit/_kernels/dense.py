@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from .blocks import CHUNK_ROWS
+from .gemm import gemm_nt
 from .prefetch import prefetch_rows
 
 _CANCELLATION = 1e-3
@@ -71,26 +72,29 @@ def _move_row(X, x_shift, i, w, old, new, sums, cluster_weights, members):
 
 
 @njit(cache=True, inline="always")
-def tile_argmin(dots_t, c_sq, best, best_v):
-    """``best[i] = argmin_j c_sq[j] - 2 dots_t[j, i]`` for every column ``i`` of a tile.
+def tile_argmin(values, m, c_sq, best, best_v):
+    """``best[i] = argmin_j values[j, i]`` for the first ``m`` columns of a tile of
+    :func:`tile_values`, and ``best_v[i]`` (at least m) that minimum, ``c_sq[j] - 2 x_i.c_j``.
 
-    ``dots_t`` is (k, m): one row of dot products per centre, so the loop over the tile's
-    rows is innermost and contiguous and compiles to SIMD compare-and-select, with no
-    branch to mispredict. Ties go to the lowest index (strict ``<``), as in scikit-learn.
-    ``best_v`` (at least m) receives the minimum of ``c_sq[j] - 2 dots_t[j, i]``.
+    ``values`` is (k, tile rows): one row per centre, so the loop over the tile's rows is
+    innermost and contiguous and compiles to SIMD compare-and-select, with no branch to
+    mispredict. Ties go to the lowest index (strict ``<``), as in scikit-learn. Each value
+    read is replaced by ``c_sq[j]``, which primes the tile for the next GEMM.
     """
-    k, m = dots_t.shape
-    row = dots_t[0]
+    k = values.shape[0]
+    row = values[0]
     c0 = c_sq[0]
     for i in range(m):
-        best_v[i] = c0 - (row[i] + row[i])
+        best_v[i] = row[i]
         best[i] = 0
+        row[i] = c0
     for j in range(1, k):
         cj = c_sq[j]
         label = np.int32(j)
-        row = dots_t[j]
+        row = values[j]
         for i in range(m):
-            v = cj - (row[i] + row[i])
+            v = row[i]
+            row[i] = cj
             old = best_v[i]
             best[i] = label if v < old else best[i]
             best_v[i] = min(v, old)
@@ -112,18 +116,18 @@ def _keep_two_nearest(v, label, best_v, second_v, best):
 
 
 @njit(cache=True, inline="always")
-def tile_two_nearest(dots_t, c_sq, best, best_v, second_v):
-    """As :func:`tile_argmin`, and ``second_v[i]``, the second smallest of ``c_sq[j] - 2
-    dots_t[j, i]`` over ``j`` (equal to ``best_v[i]`` when two centres tie), branch-free."""
-    two_nearest_of_rows(dots_t, c_sq, 0, dots_t.shape[0], best, best_v, second_v)
+def tile_two_nearest(values, m, c_sq, best, best_v, second_v):
+    """As :func:`tile_argmin`, and ``second_v[i]``, the second smallest of ``values[j, i]``
+    over ``j`` (equal to ``best_v[i]`` when two centres tie), branch-free."""
+    two_nearest_of_rows(values, m, c_sq, 0, values.shape[0], best, best_v, second_v)
 
 
 @njit(cache=True, inline="always")
-def two_nearest_of_rows(dots_t, c_sq, first, stop, best, best_v, second_v):
+def two_nearest_of_rows(values, m, c_sq, first, stop, best, best_v, second_v):
     """:func:`tile_two_nearest` over the tile's rows ``first:stop`` only (Yinyang's groups):
-    ``best[i]`` is the row ``j`` in that range with the smallest ``c_sq[j] - 2 dots_t[j, i]``
-    (the lowest such row on ties), ``best_v[i]`` that value, ``second_v[i]`` the second."""
-    m = dots_t.shape[1]
+    ``best[i]`` is the row ``j`` in that range with the smallest ``values[j, i]`` (the lowest
+    such row on ties), ``best_v[i]`` that value, ``second_v[i]`` the second. The rows read
+    are primed again with ``c_sq`` (see :func:`tile_argmin`)."""
     for i in range(m):
         best_v[i] = np.inf
         second_v[i] = np.inf
@@ -131,11 +135,10 @@ def two_nearest_of_rows(dots_t, c_sq, first, stop, best, best_v, second_v):
     for j in range(first, stop):
         cj = c_sq[j]
         label = np.int32(j)
-        row = dots_t[j]
+        row = values[j]
         for i in range(m):
-            v, second, nearest = _keep_two_nearest(
-                cj - (row[i] + row[i]), label, best_v[i], second_v[i], best[i]
-            )
+            v, second, nearest = _keep_two_nearest(row[i], label, best_v[i], second_v[i], best[i])
+            row[i] = cj
             best[i] = nearest
             second_v[i] = second
             best_v[i] = v
@@ -155,14 +158,23 @@ def error_reach(x_sq, near_sq):
     return 2.0 * (x_sq + max(near_sq, 0.0)) * (1.0 + 1e-9)
 
 
+@njit(cache=True)
+def primed_tile(c_sq, tile_rows, searched):
+    """A tile for :func:`tile_values`, (k, tile_rows), row ``j`` filled with ``c_sq[j]``;
+    (0, tile_rows) when nothing is ``searched`` through BLAS."""
+    values = np.empty((c_sq.shape[0] if searched else 0, tile_rows), dtype=c_sq.dtype)
+    for j in range(values.shape[0]):
+        values[j, :] = c_sq[j]
+    return values
+
+
 @njit(cache=True, inline="always")
-def tile_dots(xbuf, m, centers, dots_buf):
-    """The (k, m) dot products of the centres with the first ``m`` rows of ``xbuf``, through
-    BLAS GEMM, in ``dots_buf`` (k * len(xbuf) values)."""
-    k = centers.shape[0]
-    dots_t = dots_buf[: k * m].reshape((k, m))
-    np.dot(centers, xbuf[:m].T, dots_t)
-    return dots_t
+def tile_values(xbuf, m, centers, values):
+    """``values[j, i] = c_sq[j] - 2 c_j.x_i`` for the first ``m`` rows of ``xbuf``, through
+    BLAS GEMM (:func:`kmeanskit._kernels.gemm.gemm_nt`), into a tile whose row ``j`` holds
+    ``c_sq[j]`` (:func:`primed_tile`; the scans prime it again as they read it)."""
+    gemm_nt(centers, xbuf, values, m, -2.0, 1.0)
+    return values
 
 
 DIRECT_MAX_FEATURES = 16
@@ -377,7 +389,7 @@ def lloyd_pass(
 
     Distances come from ``||c||^2 - 2 (x - shift) . c`` computed by BLAS GEMM on tiles of
     ``tile_rows`` rows, fused with the argmin, so the n x k distance matrix never exists. A
-    tile's products are laid out one row per centre (:func:`tile_dots`), which makes the
+    tile's values are laid out one row per centre (:func:`tile_values`), which makes the
     argmin SIMD across rows; measured on the 2-core machine, GEMM + argmin of a tile take
     0.4-0.8x the time of the row-per-point layout at d = 3-128, k = 16-1024.
 
@@ -423,7 +435,6 @@ def lloyd_pass(
     n_changed : int, the number of rows of the window whose label changed.
     """
     m_window, d = X.shape
-    k = centers.shape[0]
     n_blocks = block_weights.shape[0]
     changed = np.zeros(n_blocks, dtype=np.int64)
     window_stop = row_offset + m_window
@@ -451,7 +462,7 @@ def lloyd_pass(
         # as they are for BLAS
         xbuf = np.empty((tile_rows, d) if not direct else (0, d), dtype=X.dtype)
         xt = np.zeros((padded, tile_rows) if direct else (0, 0), dtype=X.dtype)
-        dots_buf = np.empty(0 if direct else k * tile_rows, dtype=X.dtype)
+        values = primed_tile(c_sq, tile_rows, not direct)
         nearest = np.empty(tile_rows, dtype=np.int32)
         nearest_v = np.empty(tile_rows, dtype=X.dtype)
         block_changed = 0
@@ -465,7 +476,7 @@ def lloyd_pass(
                 tile_argmin_direct(xt, m, terms, nearest, nearest_v)
             else:
                 _shifted_chunk(X, x_shift, local, m, xbuf)
-                tile_argmin(tile_dots(xbuf, m, centers, dots_buf), c_sq, nearest, nearest_v)
+                tile_argmin(tile_values(xbuf, m, centers, values), m, c_sq, nearest, nearest_v)
             if update and changes_only:
                 sums = block_sums[b]
                 cluster_weights = block_weights[b]
@@ -722,14 +733,14 @@ def two_nearest(X, x_shift, centers, n_blocks):
     for b in prange(n_blocks):
         start, stop = _block_rows(b, n_blocks, n)
         xbuf = np.empty((tile_rows, d), dtype=X.dtype)
-        dots_buf = np.empty(k * tile_rows, dtype=X.dtype)
+        values = primed_tile(c_sq, tile_rows, True)
         best = np.empty(tile_rows, dtype=np.int32)
         best_v = np.empty(tile_rows, dtype=X.dtype)
         second_v = np.empty(tile_rows, dtype=X.dtype)
         for chunk_start in range(start, stop, tile_rows):
             m = min(tile_rows, stop - chunk_start)
             _shifted_chunk(X, x_shift, chunk_start, m, xbuf)
-            tile_two_nearest(tile_dots(xbuf, m, centers, dots_buf), c_sq, best, best_v, second_v)
+            tile_two_nearest(tile_values(xbuf, m, centers, values), m, c_sq, best, best_v, second_v)
             for i in range(m):
                 j = best[i]
                 x_sq = 0.0

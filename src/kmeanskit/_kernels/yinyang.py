@@ -25,7 +25,8 @@ from .dense import (
     _block_rows,
     accumulate_changes,
     error_reach,
-    tile_dots,
+    primed_tile,
+    tile_values,
     two_nearest_of_rows,
 )
 
@@ -65,14 +66,14 @@ def _search_tile(
     and the tile row (position in group order) of the nearest centre; per row the nearest
     centre overall, its value and its group.
     """
-    dots_buf, g_min, g_second, g_label, nearest, nearest_v, nearest_g = tile
+    values, g_min, g_second, g_label, nearest, nearest_v, nearest_g = tile
     k = c_sq.shape[0]
     d = xbuf.shape[1]
     n_groups = group_start.shape[0] - 1
-    dots_t = tile_dots(xbuf, m, centers, dots_buf)
+    values = tile_values(xbuf, m, centers, values)
     for g in range(n_groups):  # per group: its nearest row of the tile, and the two values
         two_nearest_of_rows(
-            dots_t, c_sq, group_start[g], group_start[g + 1], g_label[g], g_min[g], g_second[g]
+            values, m, c_sq, group_start[g], group_start[g + 1], g_label[g], g_min[g], g_second[g]
         )
     for p in range(m):
         nearest_v[p] = g_min[0, p]
@@ -227,7 +228,6 @@ def yinyang_pass(
     tiled : int, rows searched through the GEMM tile.
     """
     n, d = X.shape
-    k = centers.shape[0]
     n_groups = group_start.shape[0] - 1
     n_blocks = block_weights.shape[0]
     changed = np.zeros(n_blocks, dtype=np.int64)
@@ -237,7 +237,7 @@ def yinyang_pass(
         start, stop = _block_rows(b, n_blocks, n)
         xbuf = np.empty((tile_rows, d), dtype=X.dtype)
         tile = (
-            np.empty(k * tile_rows, dtype=X.dtype),
+            primed_tile(c_sq, tile_rows, True),
             np.empty((n_groups, tile_rows), dtype=X.dtype),
             np.empty((n_groups, tile_rows), dtype=X.dtype),
             np.empty((n_groups, tile_rows), dtype=np.int32),
