@@ -46,8 +46,9 @@ def _search_tile(data, xbuf, xt, terms, m, pending, centers, c_sq, margin, tile,
     (one per row, for GEMM) or, when ``terms`` is not empty, in the transposed ``xt`` for
     Lloyd's small-d search (:func:`tile_two_nearest_direct`, the same values as
     :func:`kmeanskit._kernels.dense.tile_argmin_direct`). ``tile`` holds the buffers: the
-    products, the nearest label, the two smallest values of ``||c||^2 - 2 x.c`` and three
-    float64 rows (the rows' ``||x||^2`` and the two new bounds).
+    primed tile of values (:func:`kmeanskit._kernels.dense.primed_tile`), the nearest label,
+    the two smallest values of ``||c||^2 - 2 x.c`` and three float64 rows (the rows'
+    ``||x||^2`` and the two new bounds).
 
     The queued rows are in row order, so moving them here, while they are in cache, gives
     the same sums as :func:`kmeanskit._kernels.dense.accumulate_changes` after the pass.

@@ -58,13 +58,14 @@ def _search_tile(
 ):
     """GEMM + argmin for ``m`` queued rows, as Lloyd; reset all their bounds. Returns changes.
 
-    ``centers`` and ``c_sq`` are in group order, so each group's products are consecutive
+    ``centers`` and ``c_sq`` are in group order, so each group's values are consecutive
     rows of the tile; every loop over the tile's rows is innermost and compiles to SIMD
     selects, as in :func:`kmeanskit._kernels.dense.tile_argmin`. Ties go to the lower centre
     index, as in Lloyd's argmin (``members`` is ascending within a group). ``tile`` holds the
-    buffers: the products; per group and row the two smallest values of ``||c||^2 - 2 x.c``
-    and the tile row (position in group order) of the nearest centre; per row the nearest
-    centre overall, its value and its group.
+    buffers: the primed tile of values (:func:`kmeanskit._kernels.dense.primed_tile`); per
+    group and row the two smallest values of ``||c||^2 - 2 x.c`` and the tile row (position
+    in group order) of the nearest centre; per row the nearest centre overall, its value and
+    its group.
     """
     values, g_min, g_second, g_label, nearest, nearest_v, nearest_g = tile
     k = c_sq.shape[0]
