@@ -239,8 +239,10 @@ def test_bounded_solvers_with_an_outlier_centre_are_sklearns(dtype):
         km = KMeans(256, init=init, n_init=1, max_iter=10, tol=0.0, algorithm="hamerly").fit(X)
     np.testing.assert_array_equal(km.labels_, km.predict(X))
     # float32's expansion errs far more: rows whose lower bound is barely above their
-    # distance (a direct search's) stay unconfirmed; before the reach, every row was
-    assert searched and searched[0] < (0.6 if dtype == np.float32 else 0.05) * len(X)
+    # distance (a direct search's, or one past the far movers') stay unconfirmed: 52% of
+    # them before rows past their list tried the far movers, 66% since; before the reach,
+    # every row was
+    assert searched and searched[0] < (0.7 if dtype == np.float32 else 0.05) * len(X)
 
 
 def test_unconfirmed_rows_confirm_only_labels_predict_gives():

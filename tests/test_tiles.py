@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 from numba import njit
 
-from kmeanskit._kernels.bounds import centre_neighbours, half_separations, patch_neighbours
+from kmeanskit._kernels.bounds import (
+    bound_past_far_movers,
+    centre_neighbours,
+    far_movers,
+    half_separations,
+    patch_neighbours,
+)
 from kmeanskit._kernels.dense import (
     direct_terms,
     primed_tile,
@@ -416,3 +422,30 @@ def test_neighbour_lists_survive_an_outlier_centre():
     lists = centre_neighbours(centres, 10)
     _assert_valid_lists(centres, lists, 10)
     assert np.all(lists[3][1:] >= 8)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("seed", range(6))
+def test_bound_past_far_movers_stays_below_every_other_centre(dtype, seed):
+    """Hamerly's bound for a row past its neighbour list: after some centres move (a few
+    far, many a little, some not at all), the bound from the row's old bound, ``tau`` and the
+    far movers' distances is no more than its distance to any centre but its own."""
+    rng = np.random.default_rng(seed)
+    k, d = 200, 24
+    old = rng.normal(size=(k, d)) * 3.0
+    moves = rng.normal(size=(k, d)) * rng.choice([0.0, 0.01, 0.2, 3.0], size=(k, 1))
+    new = (old + moves).astype(dtype)
+    moved = np.sqrt(((new.astype(np.float64) - old) ** 2).sum(axis=1)) * (1 + 1e-6)
+    movers, tau = far_movers(moved)
+    assert 0 < len(movers) <= 16 and np.all(moved[movers] > tau)
+    assert np.all(np.delete(moved, movers) <= tau)
+    margin = 4.0 * (d + 4) * float(np.finfo(dtype).eps)
+    for x in (rng.normal(size=(20, d)) * 3.0).astype(dtype):
+        before = np.sqrt(((x.astype(np.float64) - old) ** 2).sum(axis=1))
+        a = int(before.argmin())
+        lower_before = np.delete(before, a).min()
+        bound = bound_past_far_movers(x, a, lower_before, tau, new, margin, movers)
+        after = np.sqrt(((x.astype(np.float64) - new.astype(np.float64)) ** 2).sum(axis=1))
+        assert bound <= np.delete(after, a).min()
+        # no looser than Hamerly's, up to the distances' rounding
+        assert bound >= (lower_before - moved.max()) * (1 - margin) - 1e-9

@@ -92,6 +92,8 @@ class NeighbourLists:
         return self.lists
 
 
+NO_FAR_MOVERS = (np.zeros(0, dtype=np.int64), 0.0)
+
 NO_NEIGHBOURS = (
     np.zeros((0, 0), dtype=np.int32),
     np.zeros((0, 0), dtype=np.float32),
@@ -153,7 +155,7 @@ def hamerly(
     last_half_sep = None  # of the latest pass's centres
     listing = NeighbourLists(n_listed)
 
-    def assign_step(centers, labels, block_sums):
+    def assign_step(centers, labels, block_sums, final=False):
         nonlocal searched_last, last_half_sep
         # when most rows failed their bounds last time, testing them again is wasted work
         search_all = may_search_all and searched_last > SEARCH_ALL_FRACTION * n
@@ -164,6 +166,9 @@ def hamerly(
         else:
             half_sep, neighbours = bounds.half_separations(centers), NO_NEIGHBOURS
         last_half_sep = half_sep
+        # rows past their list try the far movers' distances before the tile; not in the
+        # final pass, whose bounds confirm labels and are tightest from the tile
+        far = bounds.far_movers(moved) if n_listed and not final else NO_FAR_MOVERS
         changed, searched_last = bounds.hamerly_pass(
             data.X,
             weights,
@@ -183,6 +188,7 @@ def hamerly(
             search_all,
             tile_rows,
             tuple(neighbours),
+            far,
         )
         return changed
 
@@ -193,7 +199,9 @@ def hamerly(
     def final_step(centers, centers_out, labels):
         """The final E-step as one more pass: only the rows its bounds cannot confirm are
         searched again, by the E-step predict runs (:func:`bounds.unconfirmed_rows`)."""
-        assign_step(centers, labels, BlockSums(n_blocks_for(n, k, d), k, d, of_changes=True))
+        assign_step(
+            centers, labels, BlockSums(n_blocks_for(n, k, d), k, d, of_changes=True), final=True
+        )
         moved[:] = 0.0  # the bounds are now against these centres
         predict_shift, predict_centres = _shifted_centres(data, centers_out)
         c_sq = [sq_norms(c.astype(np.float64)) for c in (predict_centres, centers_out, centers)]
