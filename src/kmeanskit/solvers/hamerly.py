@@ -121,8 +121,10 @@ def hamerly(
     many clusters (:func:`uses_neighbour_lists`) a point that fails is first searched among
     its centre's nearest neighbours within twice its distance (no other centre can be
     nearer), from differences in the data's dtype, and goes to the tile only when that
-    radius reaches past the list; the lists are patched from pass to pass for the centres
-    that moved (:class:`NeighbourLists`). From d = 16
+    radius reaches past the list and its bound, taken again from its distances to the
+    centres that moved farthest (:func:`kmeanskit._kernels.bounds.bound_past_far_movers`),
+    still fails; the lists are patched from pass to pass for the centres that moved
+    (:class:`NeighbourLists`). From d = 16
     (:data:`FINAL_FROM_BOUNDS_MIN_FEATURES`) the final E-step (labels and inertia against
     the returned centres) is one more pass: the rows whose bounds put every other centre
     farther than the E-step's worst-case error keep their label, and only the rest are
