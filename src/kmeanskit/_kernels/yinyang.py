@@ -71,7 +71,7 @@ def _search_tile(
     k = c_sq.shape[0]
     d = xbuf.shape[1]
     n_groups = group_start.shape[0] - 1
-    values = tile_values(xbuf, m, centers, values)
+    tile_values(xbuf, m, centers, values)
     for g in range(n_groups):  # per group: its nearest row of the tile, and the two values
         two_nearest_of_rows(
             values, m, c_sq, group_start[g], group_start[g + 1], g_label[g], g_min[g], g_second[g]
