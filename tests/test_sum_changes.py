@@ -97,7 +97,7 @@ def test_a_cluster_that_empties_has_exactly_zero_weight():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("d", [2, 40])  # the direct and the BLAS search
+@pytest.mark.parametrize("d", [2, 17, 40])  # the direct and the BLAS search
 def test_final_e_step_inertia_is_fused_and_exact(dtype, d):
     """``assign`` labels and sums the inertia in one pass; the same labels and, to rounding,
     the same inertia as labelling first and summing in a second pass."""
