@@ -17,7 +17,6 @@ from kmeanskit._kernels.bounds import (
     centre_neighbours,
     far_movers,
     half_separations,
-    mover_gaps,
     patch_neighbours,
 )
 from kmeanskit._kernels.dense import (
@@ -423,38 +422,6 @@ def test_neighbour_lists_survive_an_outlier_centre():
     lists = centre_neighbours(centres, 10)
     _assert_valid_lists(centres, lists, 10)
     assert np.all(lists[3][1:] >= 8)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("seed", range(6))
-def test_bound_through_mover_gaps_stays_below_every_other_centre(dtype, seed):
-    """Hamerly's bound for every row with far movers: after some centres move (a few far,
-    many a little, some not at all), ``min(lower - tau, gaps[a] - u)``, with ``u`` any upper
-    bound on the row's distance to its own centre, is no more than its distance to any
-    other centre, whether its own centre is one of the movers or not; and a centre's gap
-    is its distance to the nearest other mover, rounded down by a hair at most."""
-    rng = np.random.default_rng(seed)
-    k, d = 200, 24
-    old = rng.normal(size=(k, d)) * 3.0
-    moves = rng.normal(size=(k, d)) * rng.choice([0.0, 0.01, 0.2, 3.0], size=(k, 1))
-    new = (old + moves).astype(dtype)
-    new64 = new.astype(np.float64)
-    moved = np.sqrt(((new64 - old) ** 2).sum(axis=1)) * (1 + 1e-6)
-    movers, tau = far_movers(moved)
-    gaps = mover_gaps(new, movers)
-    between = np.sqrt(((new64[:, None, :] - new64[None, movers, :]) ** 2).sum(axis=2))
-    between[movers, np.arange(len(movers))] = np.inf  # a mover's gap leaves itself out
-    np.testing.assert_allclose(gaps, between.min(axis=1), rtol=1e-12)
-    assert np.all(gaps <= between.min(axis=1))
-    x_all = (rng.normal(size=(40, d)) * 3.0).astype(dtype)
-    x_all[:10] = new[movers[:10]] + 0.1  # rows whose own centre is a mover
-    for x in x_all:
-        before = np.sqrt(((x.astype(np.float64) - old) ** 2).sum(axis=1))
-        a = int(before.argmin())
-        after = np.sqrt(((x.astype(np.float64) - new64) ** 2).sum(axis=1))
-        u = after[a] * (1 + 1e-6) + rng.uniform(0, 1)  # any upper bound on the distance
-        bound = min(np.delete(before, a).min() - tau, gaps[a] - u)
-        assert bound <= np.delete(after, a).min()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

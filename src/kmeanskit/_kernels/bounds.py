@@ -224,11 +224,8 @@ def hamerly_pass(
     neighbours within ``2u`` (:func:`_search_neighbours`: distances from differences, so a
     near tie may go the other way than Lloyd's expansion takes it); one whose ``2u`` reaches
     past the list is tested again with the distances to the centres that moved farthest,
-    ``far = (movers, tau, gaps)`` from :func:`far_movers` and :func:`mover_gaps` (empty
-    ``movers`` and ``gaps``: none), and goes to the tile only if it fails
-    (:func:`bound_past_far_movers`). With ``gaps``, every row's lower bound is also taken
-    as ``min(lower - tau, gaps[a] - u)`` (see :func:`mover_gaps`), before and after its
-    upper bound is tightened. Returns the number of label
+    ``far = (movers, tau)`` from :func:`far_movers` (an empty ``movers``: none), and goes to
+    the tile only if it fails (:func:`bound_past_far_movers`). Returns the number of label
     changes and the number of rows that failed their bounds (under ``search_all``: failed
     the loose test).
     """
@@ -244,10 +241,7 @@ def hamerly_pass(
     padded = terms.shape[1] - 1
     farthest, runner_up = _two_largest(moved)
     listed_first = neighbours[0].shape[1] > 0
-    # rows that reach past their list test the movers' distances before the tile; every
-    # row tests the bound through the movers' gaps
-    movers, tau, gaps = far
-    gap_bounds = gaps.shape[0] > 0
+    movers, tau = far  # rows that reach past their list test these before the tile
     beyond = neighbours[3]
     for b in prange(n_blocks):
         start, stop = _block_rows(b, n_blocks, n)
@@ -295,17 +289,12 @@ def hamerly_pass(
                 search = a < 0
                 if not search:
                     u, low = loosened_bounds(upper, lower, i, a, moved, farthest, runner_up)
-                    if gap_bounds:  # the far movers apart, through the centres' gaps
-                        low = max(low, min(lower[i] - tau, gaps[a] - u))
                     bound = max(half_sep[a], low)
                     if u > bound:
                         for f in range(d):
                             x[f] = X[i, f] - x_shift[f]
                         a_sq = _sq_distance(x, centers, a)
                         u = np.sqrt(a_sq * (1.0 + margin))  # no less than the true distance
-                        if gap_bounds:  # again, with the tighter u
-                            low = max(low, min(lower[i] - tau, gaps[a] - u))
-                            bound = max(half_sep[a], low)
                         search = u > bound
                         if search and listed_first and 2.0 * u < beyond[a]:
                             best, u, low = _search_neighbours(
@@ -826,9 +815,7 @@ moving far after the median one has stopped (k = 1024, d = 32: by 0.3-8 against 
 gap of 4.8 between a row's two nearest centres), so most rows fail their test in every pass.
 Measured at k = 1024, d = 32 (same init, 20 iterations, alternated processes, medians of 15
 fits, 4 rounds): 0.259-0.267 against 0.274-0.289 s; embeddings (k = 256, d = 128) 0.202-0.215
-against 0.216-0.227 s. Every row's bound also takes them apart through the centres' gaps
-(:func:`mover_gaps`, no distance per row): k = 1024 0.270-0.277 against 0.280-0.296 s (4
-rounds of 11 fits), the embeddings level within noise (0.247-0.256 against 0.236-0.256 s)."""
+against 0.216-0.227 s."""
 
 
 @njit(cache=True)
@@ -866,41 +853,6 @@ def bound_past_far_movers(x, a, lower_before, tau, centers, margin, movers):
         if j != a:
             nearest = min(nearest, _sq_distance(x, centers, j))
     return min(lower_before - tau, np.sqrt(nearest * (1.0 - margin)))
-
-
-@njit(cache=True)
-def mover_gaps(centers, movers):
-    """For each centre ``a``, a lower bound on its distance to the nearest of the far
-    ``movers`` (:func:`far_movers`) other than itself (``inf`` when there is none).
-
-    A row at most ``u`` from its centre ``a`` is at least ``gaps[a] - u`` from every mover
-    (triangle inequality), and every other centre came at most ``tau`` nearer, so its
-    lower bound after the move is at least ``min(lower - tau, gaps[a] - u)``: no distance
-    per row, against Hamerly's ``lower - (largest move)``, which a few centres that keep
-    moving far void for most rows. Taken from float64 differences of the centres (exact),
-    their squares' sum lowered by its worst-case rounding.
-
-    Examples
-    --------
-    >>> c = np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])
-    >>> mover_gaps(c, np.array([1])).round(6).tolist()
-    [5.0, inf, 5.0]
-    """
-    k, d = centers.shape
-    margin = 4.0 * (d + 4) * np.finfo(np.float64).eps
-    gaps = np.full(k, np.inf)
-    for a in range(k):
-        nearest = np.inf
-        for q in range(movers.shape[0]):
-            m = movers[q]
-            if m != a:
-                sq = 0.0
-                for f in range(d):
-                    diff = np.float64(centers[a, f]) - np.float64(centers[m, f])
-                    sq += diff * diff
-                nearest = min(nearest, sq)
-        gaps[a] = np.sqrt(nearest * (1.0 - margin))
-    return gaps
 
 
 @njit(cache=True, inline="always")

@@ -92,7 +92,7 @@ class NeighbourLists:
         return self.lists
 
 
-NO_FAR_MOVERS = (np.zeros(0, dtype=np.int64), 0.0, np.zeros(0))
+NO_FAR_MOVERS = (np.zeros(0, dtype=np.int64), 0.0)
 
 NO_NEIGHBOURS = (
     np.zeros((0, 0), dtype=np.int32),
@@ -168,13 +168,9 @@ def hamerly(
         else:
             half_sep, neighbours = bounds.half_separations(centers), NO_NEIGHBOURS
         last_half_sep = half_sep
-        # every row's lower bound takes the far movers apart through the centres' gaps, and
-        # rows past their list try the movers' distances before the tile; not in the final
-        # pass, whose bounds confirm labels and are tightest from the tile
-        far = NO_FAR_MOVERS
-        if n_listed and not final:
-            movers, tau = bounds.far_movers(moved)
-            far = (movers, tau, bounds.mover_gaps(centers, movers))
+        # rows past their list try the far movers' distances before the tile; not in the
+        # final pass, whose bounds confirm labels and are tightest from the tile
+        far = bounds.far_movers(moved) if n_listed and not final else NO_FAR_MOVERS
         changed, searched_last = bounds.hamerly_pass(
             data.X,
             weights,
