@@ -29,7 +29,6 @@ from kmeanskit._kernels.dense import (
     tile_values,
     two_nearest_of_rows,
 )
-from kmeanskit._kernels.gemm import gemm_nt
 
 
 def _tile(dtype, k, m, seed, ties):
@@ -159,39 +158,6 @@ def test_tile_values_are_those_of_the_products_bit_for_bit(dtype, k, d, m):
             rtol=1e-4 if dtype == np.float32 else 1e-10,
             atol=1e-4 if dtype == np.float32 else 1e-10,
         )
-
-
-@njit
-def _gemm_into(a, b, out, m):
-    gemm_nt(a, b, out, m, -2.0, 1.0)
-    return out
-
-
-@pytest.mark.parametrize(
-    "a_shape, b_shape, out_shape, m",
-    [
-        ((4, 3), (5, 3), (4, 8), 6),  # more rows asked for than b holds
-        ((4, 3), (8, 3), (4, 5), 6),  # more columns than out holds
-        ((4, 3), (8, 3), (4, 8), -1),
-        ((4, 3), (8, 2), (4, 8), 2),  # features that differ
-        ((4, 3), (8, 3), (5, 8), 2),  # out's rows are not a's
-        ((4, 0), (8, 0), (4, 8), 2),
-    ],
-)
-def test_gemm_refuses_shapes_that_do_not_fit(a_shape, b_shape, out_shape, m):
-    """BLAS would read or write past the arrays: the call raises and leaves out alone."""
-    a, b = np.ones(a_shape), np.ones(b_shape)
-    out = np.full(out_shape, 7.0)
-    with pytest.raises(ValueError, match="gemm_nt"):
-        _gemm_into(a, b, out, m)
-    assert np.all(out == 7.0)
-
-
-def test_gemm_of_no_rows_changes_nothing():
-    out = np.full((4, 8), 7.0)
-    _gemm_into(np.ones((4, 3)), np.ones((8, 3)), out, 0)
-    assert np.all(out == 7.0)
-    np.testing.assert_array_equal(_gemm_into(np.ones((4, 3)), np.ones((8, 3)), out, 2)[:, :2], 1.0)
 
 
 def _direct_values(terms, xt, m):

@@ -16,21 +16,20 @@ finds SciPy's BLAS at run time, so kernels that call it stay cacheable.
 """
 
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.core.errors import TypingError
 from numba.extending import intrinsic
 from numba.np import linalg
 
 
-@njit(cache=True, inline="always")
-def gemm_nt(a, b, out, m, alpha, beta):
+@intrinsic
+def gemm_nt(typingctx, a, b, out, m, alpha, beta):
     """``out[:, :m] = alpha * a @ b[:m].T + beta * out[:, :m]``, in place, through BLAS.
 
     ``a`` (k, d), ``b`` (at least m, d) and ``out`` (k, at least m) are C-contiguous arrays
-    of one float dtype. Only the first ``m`` columns of ``out`` are read or written. Shapes
-    that do not fit raise ``ValueError`` before BLAS sees them (BLAS would read or write out
-    of bounds); ``m = 0`` or ``k = 0`` does nothing.
+    of one float dtype; ``m`` is at least 1. Only the first ``m`` columns of ``out`` are read
+    or written.
 
     Examples
     --------
@@ -48,17 +47,6 @@ def gemm_nt(a, b, out, m, alpha, beta):
     array([[-1., -5.],
            [ 0.,  4.]])
     """
-    if m < 0 or m > b.shape[0] or m > out.shape[1]:
-        raise ValueError("gemm_nt: m must lie between 0 and the rows of b and columns of out")
-    if b.shape[1] != a.shape[1] or out.shape[0] != a.shape[0] or a.shape[1] == 0:
-        raise ValueError("gemm_nt: a (k, d), b (m, d) and out (k, m) do not fit, or d = 0")
-    if m > 0 and a.shape[0] > 0:
-        _gemm_nt(a, b, out, m, alpha, beta)
-
-
-@intrinsic
-def _gemm_nt(typingctx, a, b, out, m, alpha, beta):
-    """:func:`gemm_nt` without its checks: the call to BLAS."""
     arrays = (a, b, out)
     if not all(isinstance(x, types.Array) and x.ndim == 2 and x.layout == "C" for x in arrays):
         raise TypingError("gemm_nt takes three 2-D C-contiguous arrays")
