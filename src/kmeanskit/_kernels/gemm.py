@@ -29,7 +29,9 @@ def gemm_nt(typingctx, a, b, out, m, alpha, beta):
 
     ``a`` (k, d), ``b`` (at least m, d) and ``out`` (k, at least m) are C-contiguous arrays
     of one float dtype; ``m`` is at least 1. Only the first ``m`` columns of ``out`` are read
-    or written.
+    or written. Nothing is checked: the caller sizes the arrays (BLAS would read or write past
+    them otherwise). A check that raises cannot live here: inlined into a ``prange`` body, a
+    raise makes numba run the loop on one thread (measured: blobs-500k Hamerly 0.08 -> 0.18 s).
 
     Examples
     --------
