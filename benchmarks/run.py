@@ -398,7 +398,7 @@ def write_report(path: Path, meta: dict, results: dict) -> None:
         for name, v in same.items():
             lines.append(
                 f"| {wname} | {name} | {v['per_iter']:.4f} | {v['n_iter']} | "
-                f"{v['per_iter'] / r['floor_s']:.1f} | {v['inertia']:.6e} | "
+                f"{v['per_iter'] / r['floor_s']:.2f} | {v['inertia']:.6e} | "
                 f"{(v['inertia'] - ref) / ref:+.1e} |"
             )
         ours = min(v["seconds"] for n, v in same.items() if n.startswith("kmeanskit"))
