@@ -171,3 +171,32 @@ def test_hamerly_neighbours_benchmark_runs(tmp_path):
     )
     text = out.read_text()
     assert "| 16 | 64 |" in text and "| off |" in text
+
+
+def test_short_calls_are_timed_several_times_and_long_ones_once(run, monkeypatch):
+    """Every timing of a short call enters the median; the inertia is one a seed."""
+    monkeypatch.setattr(run, "_settle", lambda: None)
+    clock = iter(
+        [0.0, 0.01, 1.0, 1.03, 2.0, 2.02, 10.0, 12.0, 20.0, 20.01, 21.0, 21.01, 22.0, 22.01]
+    )
+    monkeypatch.setattr(run.time, "perf_counter", lambda: next(clock))
+    X = np.zeros((4, 2))
+    calls = []
+
+    def make(seed):
+        def short(X):
+            calls.append(("short", seed))
+            return np.zeros((1, 2))
+
+        def long(X):
+            calls.append(("long", seed))
+            return np.ones((1, 2))
+
+        return {"short": short, "long": long} if seed == 0 else {"short": short}
+
+    out = run._over_seeds(make, X, 2, lambda centres: centres)
+    assert calls.count(("short", 0)) == 3 and calls.count(("long", 0)) == 1
+    assert calls.count(("short", 1)) == 3
+    assert out["short"]["seconds"] == pytest.approx(0.01)  # median of 0.01 0.03 0.02 0.01 0.01 0.01
+    assert out["long"]["seconds"] == pytest.approx(2.0)
+    assert out["long"]["inertia_mean"] == pytest.approx(8.0)  # four rows, each 2 from (1, 1)
